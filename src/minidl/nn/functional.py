@@ -1,0 +1,165 @@
+"""``minidl.nn.functional`` (``import minidl.nn.functional as F``): PyTorch's functional API.
+
+Each function checks and normalises its arguments, then runs exactly one op from :mod:`minidl.ops`
+through the autograd engine. There is no math here: it lives with the ops, as forward/backward pairs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ops
+from ..random import default_generator
+from ..tensor import Tensor
+
+__all__ = [
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
+    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
+    "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]  # fmt: skip
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _array(t: Tensor | Any | None) -> Any:
+    """Non-differentiable tensor arguments (targets, class weights, running stats) go in as arrays."""
+    return t.data if isinstance(t, Tensor) else t
+
+
+def _check_tensor(name: str, x: Any) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a minidl.Tensor as input, got {type(x).__name__}")
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b, weight of shape (out_features, in_features)."""
+    _check_tensor("linear", input)
+    return ops.linear(input, weight, bias)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) on NCHW input, weight (out, in/groups, kh, kw)."""
+    _check_tensor("conv2d", input)
+    return ops.conv2d(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False) -> Tensor:
+    """Max over kernel windows; ``stride`` defaults to ``kernel_size``; padding counts as -inf."""
+    _check_tensor("max_pool2d", input)
+    return ops.max_pool2d(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
+                          ceil_mode=ceil_mode)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over kernel windows; ``stride`` defaults to ``kernel_size``."""
+    _check_tensor("avg_pool2d", input)
+    return ops.avg_pool2d(input, kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                          count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed output size (PyTorch's window bounds: floor(i·H/o) to ceil((i+1)·H/o))."""
+    _check_tensor("adaptive_avg_pool2d", input)
+    return ops.adaptive_avg_pool2d(input, output_size=output_size)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over all axes but 1 (channels). In training the running stats update in place."""
+    _check_tensor("batch_norm", input)
+    return ops.batch_norm(input, weight, bias, running_mean=_array(running_mean), running_var=_array(running_var),
+                          training=training, momentum=momentum, eps=eps)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` axes of each sample."""
+    _check_tensor("layer_norm", input)
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    return ops.layer_norm(input, weight, bias, normalized_shape=tuple(normalized_shape), eps=eps)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout)."""
+    _check_tensor("dropout", input)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    return ops.dropout(input, p=p, training=training, generator=default_generator())
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return ops.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return ops.leaky_relu(input, negative_slope=negative_slope)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return ops.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return ops.tanh(input)
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    return ops.softmax(input, dim=dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    return ops.log_softmax(input, dim=dim)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C, ...) against class indices (N, ...), fused and stable."""
+    _check_tensor("cross_entropy", input)
+    _check_reduction("cross_entropy", reduction)
+    return ops.cross_entropy(input, _array(target), weight=_array(weight), ignore_index=ignore_index,
+                             reduction=reduction, label_smoothing=label_smoothing)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C, ...) against class indices (N, ...)."""
+    _check_tensor("nll_loss", input)
+    _check_reduction("nll_loss", reduction)
+    return ops.nll_loss(input, _array(target), weight=_array(weight), ignore_index=ignore_index,
+                        reduction=reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
+    """Mean squared error (x - y)²."""
+    _check_tensor("mse_loss", input)
+    _check_reduction("mse_loss", reduction)
+    return ops.mse_loss(input, target, reduction=reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+                         reduction: str = "mean") -> Tensor:
+    """-(y log p + (1-y) log(1-p)) on probabilities p, with logs clamped at -100 like PyTorch."""
+    _check_tensor("binary_cross_entropy", input)
+    _check_reduction("binary_cross_entropy", reduction)
+    return ops.binary_cross_entropy(input, target, weight=_array(weight), reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable op on logits."""
+    _check_tensor("binary_cross_entropy_with_logits", input)
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    return ops.binary_cross_entropy_with_logits(input, target, weight=_array(weight),
+                                                pos_weight=_array(pos_weight), reduction=reduction)

@@ -1,0 +1,48 @@
+"""Every differentiable op in minidl, each an :class:`~minidl.ops.base.Op` with ``forward``/``backward``.
+
+Families live in their own modules; this namespace gathers them so ``minidl.ops.conv2d.forward(...)``
+works for homework-style use and ``minidl.ops.conv2d(x, w)`` runs the op through the autograd engine.
+"""
+
+from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .base import Op, wants
+from .conv import conv2d
+from .dropout import dropout
+from .elementwise import (
+    abs,
+    add,
+    cast,
+    clip,
+    clone,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    pow_scalar,
+    sqrt,
+    sub,
+    where,
+)
+from .linalg import linear, matmul
+from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
+from .norm import batch_norm, layer_norm
+from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .reduce import amax, amin, mean, sum
+from .shape import cat, getitem, permute, reshape, stack
+
+__all__ = [
+    "Op", "wants",
+    "add", "sub", "mul", "div", "pow", "pow_scalar", "neg", "exp", "log", "sqrt", "abs", "clip",
+    "maximum", "minimum", "where", "cast", "clone",
+    "sum", "mean", "amax", "amin",
+    "reshape", "permute", "getitem", "cat", "stack",
+    "matmul", "linear",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "batch_norm", "layer_norm", "dropout",
+    "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]  # fmt: skip
