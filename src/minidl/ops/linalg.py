@@ -25,6 +25,8 @@ class MatMul(Op):
 
     def backward(self, dout, cache, needs=None):
         a, b = cache
+        if a.ndim == 1 and b.ndim == 1:  # inner product: dout is a scalar
+            return dout * b, dout * a
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         d2 = dout
