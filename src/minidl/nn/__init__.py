@@ -1,5 +1,24 @@
-"""``minidl.nn``: functional API today; modules, layers and losses build on it."""
+"""``minidl.nn``: PyTorch's module API (``Module``, layers, losses, containers, ``init``, ``utils``) on
+minidl's engine. Every layer's ``forward`` calls :mod:`minidl.nn.functional`, which runs the ops."""
 
-from . import functional
+from . import functional, init, utils
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .containers import ModuleDict, ModuleList, Sequential
+from .conv import Conv2d
+from .dropout import Dropout
+from .flatten import Flatten
+from .linear import Identity, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter, RemovableHandle, StateDictError
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
-__all__ = ["functional"]
+__all__ = [
+    "functional", "init", "utils",
+    "Module", "Parameter", "StateDictError", "RemovableHandle",
+    "Sequential", "ModuleList", "ModuleDict",
+    "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
+]  # fmt: skip

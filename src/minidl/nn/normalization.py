@@ -1,0 +1,147 @@
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import xp
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module, _empty_parameter, _factory_dtype
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    r"""y = (x - μ) / √(σ² + eps) · γ + β per channel (axis 1), PyTorch's batch norm.
+
+    Training: μ, σ² are the batch statistics over every axis but 1 (σ² biased); the buffers are updated in
+    place, running = (1 - m)·running + m·stat with the unbiased batch variance for ``running_var``, and
+    ``num_batches_tracked`` (int64) counts the updates. ``momentum=None`` means a cumulative average:
+    m = 1/num_batches_tracked. Evaluation: μ, σ² are the running buffers (batch statistics when
+    ``track_running_stats=False``). γ = 1, β = 0 initially.
+    """
+
+    _expected_ndims: tuple[int, ...] = ()
+    _expected_text = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        dt = _factory_dtype(device, dtype)
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = _empty_parameter((num_features,), dt)
+            if bias:
+                self.bias = _empty_parameter((num_features,), dt)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor._wrap(xp.zeros(num_features, dtype=dt)))
+            self.register_buffer("running_var", Tensor._wrap(xp.ones(num_features, dtype=dt)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(xp.zeros((), dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_tensor(input)
+        if input.ndim not in self._expected_ndims or input.shape[1] != self.num_features:
+            raise self._input_error(self._expected_text.format(C=self.num_features), input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        # batch statistics in training, and in eval when there are no running statistics to use
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep_buffers = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if keep_buffers else None,
+                            self.running_var if keep_buffers else None, self.weight, self.bias,
+                            use_batch_stats, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (N, C) or (N, C, L) input (statistics over N, or over N and L)."""
+
+    _expected_ndims = (2, 3)
+    _expected_text = "2-D or 3-D input (N, {C}) or (N, {C}, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) input (statistics over N, H, W per channel)."""
+
+    _expected_ndims = (4,)
+    _expected_text = "4-D input (N, {C}, H, W)"
+
+
+class LayerNorm(Module):
+    r"""y = (x - μ) / √(σ² + eps) · γ + β, μ and σ² (biased) over the trailing ``normalized_shape`` axes of
+    each sample; γ (ones) and β (zeros) have shape ``normalized_shape`` when ``elementwise_affine``."""
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        dt = _factory_dtype(device, dtype)
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = _empty_parameter(self.normalized_shape, dt)
+            if bias:
+                self.bias = _empty_parameter(self.normalized_shape, dt)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_tensor(input)
+        k = len(self.normalized_shape)
+        if input.ndim < k or input.shape[input.ndim - k:] != self.normalized_shape:
+            raise self._input_error(f"input with trailing dimensions {self.normalized_shape}", input)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
