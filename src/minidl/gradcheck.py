@@ -7,7 +7,9 @@ The classic helpers (same names and semantics as the course code learners know):
 * :func:`rel_error` — ``max |x - y| / max(1e-8, |x| + |y|)`` elementwise.
 
 And :func:`gradcheck`, which checks any op, module or function of tensors in float64 against central
-differences and returns a per-input report.
+differences and returns a per-input report; :func:`check_registry`, the built-in named cases (every op and
+homework layer) that ``minidl gradcheck`` and the tests run; :class:`PairOp`, which turns a homework
+``forward``/``backward`` pair into an op so it can be gradient-checked the same way.
 
 Central differences: ∂f/∂xᵢ ≈ (f(x + h eᵢ) − f(x − h eᵢ)) / 2h, with error O(h²) plus rounding O(ε|f|/h).
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .ops.base import Op
 from .random import manual_seed
 from .tensor import Tensor, no_grad
 
@@ -30,6 +33,9 @@ __all__ = [
     "gradcheck",
     "GradcheckReport",
     "GradcheckEntry",
+    "GradcheckCase",
+    "PairOp",
+    "check_registry",
 ]
 
 
@@ -180,3 +186,215 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, names: Sequence[str] | No
         report.entries.append(GradcheckEntry(labels[i], x.shape, err, float(np.max(np.abs(analytic - numeric))),
                                              bool(err < tol)))
     return report
+
+
+# ============================================================================================ registry
+# The built-in checks run by ``minidl gradcheck`` and by the test-suite: one small, named case per op
+# configuration and per homework layer. Each is data (a function of tensors and how to draw its inputs);
+# inputs are drawn away from kinks (0 for relu/abs, ties for max) so central differences are valid.
+
+Sampler = Callable[[np.random.Generator], Any]
+
+
+@dataclass(frozen=True)
+class GradcheckCase:
+    """A named gradient check: ``fn(*inputs)`` with inputs drawn by ``inputs`` (name -> shape or sampler).
+
+    A shape tuple means standard-normal float64 values; a sampler is called with a NumPy generator.
+    Floating inputs are checked (row ``grad_<name>``); integer inputs such as labels pass through.
+    ``group`` is ``"ops"`` for :mod:`minidl.ops` or ``"layers"`` for the homework layers.
+    """
+
+    name: str
+    fn: Callable[..., Tensor]
+    inputs: dict[str, tuple[int, ...] | Sampler]
+    group: str = "ops"
+
+    @property
+    def id(self) -> str:
+        return f"{self.group}.{self.name}"
+
+    def make_inputs(self, rng: np.random.Generator) -> list[Any]:
+        return [rng.standard_normal(spec) if isinstance(spec, tuple) else spec(rng) for spec in self.inputs.values()]
+
+    def run(self, tol: float = 1e-6, seed: int = 0) -> GradcheckReport:
+        """Draw the inputs from ``seed`` and run :func:`gradcheck`; entries are named ``grad_<input>``."""
+        inputs = self.make_inputs(np.random.default_rng(seed))
+        return gradcheck(self.fn, *inputs, names=[f"grad_{n}" for n in self.inputs], tol=tol, seed=seed)
+
+
+def away(shape: tuple[int, ...], gap: float = 0.1) -> Sampler:
+    """Normal values pushed at least ``gap`` away from 0 (kinks of relu, abs, leaky_relu)."""
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        v = rng.standard_normal(shape)
+        return v + np.copysign(gap, v)
+
+    return sample
+
+
+def distinct(shape: tuple[int, ...], gap: float = 0.1) -> Sampler:
+    """A shuffled grid of values ``gap`` apart: no ties, so max/min gradients are well defined."""
+    n = int(np.prod(shape))
+    return lambda rng: (rng.permutation(n) - n / 2).reshape(shape) * gap
+
+
+def uniform(shape: tuple[int, ...], low: float, high: float) -> Sampler:
+    return lambda rng: rng.uniform(low, high, shape)
+
+
+def labels(shape: tuple[int, ...], classes: int) -> Sampler:
+    return lambda rng: rng.integers(0, classes, shape)
+
+
+class PairOp(Op):
+    """An engine op made of a homework ``forward``/``backward`` pair, so :func:`gradcheck` can check it.
+
+    ``PairOp(conv_forward, conv_backward, {"stride": 2, "pad": 1})`` runs ``conv_forward(x, w, b, params)``
+    forward and ``conv_backward(dout, cache)`` backward; ``extra`` arguments (parameter dicts) follow the
+    arrays. With ``backward=None``, ``forward`` has the ``f(x, ...) -> (loss, dx)`` form of ``softmax_loss``:
+    the gradient of the first input is dx scaled by the upstream scalar, dL/dx = dout · dx.
+    """
+
+    def __init__(self, forward: Callable, backward: Callable | None = None, *extra: Any) -> None:
+        self.fwd, self.bwd, self.extra = forward, backward, extra
+        self.name = forward.__name__.removesuffix("_forward")
+
+    def forward(self, *arrays: Any) -> tuple[np.ndarray, Any]:
+        if self.bwd is None:
+            loss, grad = self.fwd(*arrays, *self.extra)
+            return np.asarray(loss), grad
+        return self.fwd(*arrays, *self.extra)
+
+    def backward(self, dout: np.ndarray, cache: Any, needs: tuple[bool, ...] | None = None) -> tuple:
+        if self.bwd is None:
+            return (dout * cache,)
+        grads = self.bwd(dout, cache)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+
+_REGISTRY: list[GradcheckCase] | None = None
+
+
+def check_registry() -> list[GradcheckCase]:
+    """The built-in gradient checks (built on first use: the ops import lazily)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = _builtin_checks()
+    return _REGISTRY
+
+
+def _builtin_checks() -> list[GradcheckCase]:
+    from . import layers as L
+    from . import ops
+    from .random import default_generator
+
+    C = GradcheckCase
+    pos = uniform  # strictly positive inputs for log, sqrt, pow
+    bn_stats = (np.linspace(-0.5, 0.5, 3), np.linspace(0.5, 2.0, 3))  # fixed running mean / var
+    bce_target = np.linspace(0.0, 1.0, 12).reshape(3, 4)
+    ce_weight = np.array([0.5, 1.0, 2.0, 1.5])
+
+    P = PairOp
+
+    return [
+        # ---------------------------------------------------------------- elementwise (with broadcasting)
+        C("add", lambda a, b: ops.add(a, b), {"a": (2, 3), "b": (3,)}),
+        C("sub", lambda a, b: ops.sub(a, b), {"a": (2, 1, 3), "b": (4, 1)}),
+        C("mul", lambda a, b: ops.mul(a, b), {"a": (2, 3), "b": (2, 1)}),
+        C("div", lambda a, b: ops.div(a, b), {"a": (2, 3), "b": away((3,), 0.5)}),
+        C("pow", lambda a, b: ops.pow(a, b), {"a": pos((2, 3), 0.5, 2.0), "b": (2, 3)}),
+        C("pow_scalar", lambda a: ops.pow_scalar(a, exponent=3), {"a": (2, 3)}),
+        C("neg", lambda a: ops.neg(a), {"a": (2, 3)}),
+        C("exp", lambda a: ops.exp(a), {"a": (2, 3)}),
+        C("log", lambda a: ops.log(a), {"a": pos((2, 3), 0.5, 2.0)}),
+        C("sqrt", lambda a: ops.sqrt(a), {"a": pos((2, 3), 0.5, 2.0)}),
+        C("abs", lambda a: ops.abs(a), {"a": away((2, 3))}),
+        C("clip", lambda a: ops.clip(a, min=-0.5, max=0.5), {"a": distinct((2, 3), 0.23)}),
+        C("maximum", lambda a, b: ops.maximum(a, b), {"a": (2, 3), "b": (3,)}),
+        C("minimum", lambda a, b: ops.minimum(a, b), {"a": (2, 3), "b": (2, 3)}),
+        C("where", lambda a, b: ops.where(np.array([[True, False, True]]), a, b), {"a": (2, 3), "b": (2, 3)}),
+        C("cast", lambda a: ops.cast(a, dtype=np.float64), {"a": (2, 3)}),
+        C("clone", lambda a: ops.clone(a), {"a": (2, 3)}),
+        # ---------------------------------------------------------------- reductions
+        C("sum", lambda a: ops.sum(a, axis=1), {"a": (2, 3, 2)}),
+        C("mean", lambda a: ops.mean(a, axis=(0, 2), keepdims=True), {"a": (2, 3, 2)}),
+        C("amax", lambda a: ops.amax(a, axis=-1), {"a": distinct((3, 4))}),
+        C("amin", lambda a: ops.amin(a), {"a": distinct((3, 4))}),
+        # ---------------------------------------------------------------- shape
+        C("reshape", lambda a: ops.reshape(a, shape=(4, 3)), {"a": (2, 6)}),
+        C("permute", lambda a: ops.permute(a, axes=(2, 0, 1)), {"a": (2, 3, 4)}),
+        C("getitem_slice", lambda a: ops.getitem(a, index=(slice(1, None), slice(None, None, 2))), {"a": (3, 4)}),
+        C("getitem_repeat", lambda a: ops.getitem(a, index=np.array([0, 2, 0])), {"a": (3, 4)}),
+        C("cat", lambda a, b: ops.cat(a, b, axis=1), {"a": (2, 3), "b": (2, 2)}),
+        C("stack", lambda a, b: ops.stack(a, b, axis=1), {"a": (2, 3), "b": (2, 3)}),
+        # ---------------------------------------------------------------- linear algebra
+        C("matmul", lambda a, b: ops.matmul(a, b), {"a": (3, 4), "b": (4, 2)}),
+        C("matmul_batched", lambda a, b: ops.matmul(a, b), {"a": (2, 3, 4), "b": (4, 2)}),
+        C("matmul_vector", lambda a, b: ops.matmul(a, b), {"a": (4,), "b": (4, 3)}),
+        C("linear", lambda x, w, b: ops.linear(x, w, b), {"x": (2, 3, 4), "w": (5, 4), "b": (5,)}),
+        # ---------------------------------------------------------------- convolution and pooling
+        C("conv2d", lambda x, w, b: ops.conv2d(x, w, b), {"x": (2, 3, 5, 5), "w": (4, 3, 3, 3), "b": (4,)}),
+        C("conv2d_stride_pad", lambda x, w, b: ops.conv2d(x, w, b, stride=2, padding=1),
+          {"x": (2, 2, 5, 6), "w": (3, 2, 3, 2), "b": (3,)}),
+        C("conv2d_groups", lambda x, w, b: ops.conv2d(x, w, b, padding=1, groups=2),
+          {"x": (1, 4, 4, 4), "w": (6, 2, 3, 3), "b": (6,)}),
+        C("conv2d_dilation", lambda x, w: ops.conv2d(x, w, dilation=2, stride=(1, 2)),
+          {"x": (1, 2, 6, 6), "w": (2, 2, 2, 2)}),
+        C("max_pool2d", lambda x: ops.max_pool2d(x, 2), {"x": distinct((2, 2, 4, 4))}),
+        C("max_pool2d_overlap", lambda x: ops.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+          {"x": distinct((1, 2, 5, 6))}),
+        C("avg_pool2d", lambda x: ops.avg_pool2d(x, 2), {"x": (2, 2, 4, 4)}),
+        C("avg_pool2d_pad", lambda x: ops.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True,
+                                                     count_include_pad=False), {"x": (1, 2, 5, 6)}),
+        C("adaptive_avg_pool2d", lambda x: ops.adaptive_avg_pool2d(x, output_size=(3, 2)), {"x": (2, 2, 5, 7)}),
+        # ---------------------------------------------------------------- normalisation, dropout
+        C("batch_norm_train", lambda x, w, b: ops.batch_norm(x, w, b, training=True),
+          {"x": (4, 3, 2, 2), "weight": (3,), "bias": (3,)}),
+        C("batch_norm_eval", lambda x, w, b: ops.batch_norm(x, w, b, running_mean=bn_stats[0],
+                                                            running_var=bn_stats[1], training=False),
+          {"x": (4, 3), "weight": (3,), "bias": (3,)}),
+        C("layer_norm", lambda x, w, b: ops.layer_norm(x, w, b, normalized_shape=(2, 3)),
+          {"x": (2, 2, 3), "weight": (2, 3), "bias": (2, 3)}),
+        C("dropout", lambda x: ops.dropout(x, p=0.3, training=True, generator=default_generator()),
+          {"x": (4, 5)}),
+        # ---------------------------------------------------------------- activations
+        C("relu", lambda x: ops.relu(x), {"x": away((3, 4))}),
+        C("leaky_relu", lambda x: ops.leaky_relu(x, negative_slope=0.1), {"x": away((3, 4))}),
+        C("sigmoid", lambda x: ops.sigmoid(x), {"x": (3, 4)}),
+        C("tanh", lambda x: ops.tanh(x), {"x": (3, 4)}),
+        C("softmax", lambda x: ops.softmax(x, dim=1), {"x": (2, 4, 3)}),
+        C("log_softmax", lambda x: ops.log_softmax(x, dim=-1), {"x": (3, 4)}),
+        # ---------------------------------------------------------------- losses
+        C("cross_entropy", lambda x, y: ops.cross_entropy(x, y), {"input": (5, 4), "target": labels((5,), 4)}),
+        C("cross_entropy_options", lambda x, y: ops.cross_entropy(x, y, weight=ce_weight, ignore_index=0,
+                                                                  label_smoothing=0.1),
+          {"input": (6, 4), "target": lambda rng: rng.permutation(np.arange(6) % 4)}),
+        C("cross_entropy_spatial", lambda x, y: ops.cross_entropy(x, y, reduction="sum"),
+          {"input": (2, 4, 3), "target": labels((2, 3), 4)}),
+        C("nll_loss", lambda x, y: ops.nll_loss(x, y, weight=ce_weight), {"input": (5, 4), "target": labels((5,), 4)}),
+        C("mse_loss", lambda x, y: ops.mse_loss(x, y), {"input": (3, 4), "target": (3, 4)}),
+        C("binary_cross_entropy", lambda p: ops.binary_cross_entropy(p, bce_target),
+          {"input": uniform((3, 4), 0.1, 0.9)}),
+        C("binary_cross_entropy_with_logits",
+          lambda x: ops.binary_cross_entropy_with_logits(x, bce_target, pos_weight=np.array([1.0, 2.0, 0.5, 1.0])),
+          {"input": (3, 4)}),
+        # ---------------------------------------------------------------- homework layers (minidl.layers)
+        C("fc", P(L.fc_forward, L.fc_backward), {"x": (2, 3, 2), "w": (6, 4), "b": (4,)}, "layers"),
+        C("relu", P(L.relu_forward, L.relu_backward), {"x": away((3, 4))}, "layers"),
+        C("sigmoid", P(L.sigmoid_forward, L.sigmoid_backward), {"x": (3, 4)}, "layers"),
+        C("tanh", P(L.tanh_forward, L.tanh_backward), {"x": (3, 4)}, "layers"),
+        C("conv", P(L.conv_forward, L.conv_backward, {"stride": 2, "pad": 1}),
+          {"x": (2, 3, 5, 5), "w": (2, 3, 3, 3), "b": (2,)}, "layers"),
+        C("max_pool", P(L.max_pool_forward, L.max_pool_backward, {"pool_height": 2, "pool_width": 2, "stride": 2}),
+          {"x": distinct((2, 2, 4, 4))}, "layers"),
+        C("batchnorm", P(L.batchnorm_forward, L.batchnorm_backward, {"mode": "train"}),
+          {"x": (5, 3), "gamma": (3,), "beta": (3,)}, "layers"),
+        C("spatial_batchnorm", P(L.spatial_batchnorm_forward, L.spatial_batchnorm_backward, {"mode": "train"}),
+          {"x": (2, 3, 2, 2), "gamma": (3,), "beta": (3,)}, "layers"),
+        C("layernorm", P(L.layernorm_forward, L.layernorm_backward, {}),
+          {"x": (3, 4), "gamma": (4,), "beta": (4,)}, "layers"),
+        C("dropout", P(L.dropout_forward, L.dropout_backward, {"p": 0.7, "mode": "train", "seed": 123}),
+          {"x": (4, 5)}, "layers"),
+        C("softmax_loss", P(L.softmax_loss), {"x": (5, 4), "y": labels((5,), 4)}, "layers"),
+        C("l2_regularization", P(L.l2_regularization, None, 0.3), {"w": (3, 4)}, "layers"),
+    ]
