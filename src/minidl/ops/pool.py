@@ -1,3 +1,232 @@
-"""PLACEHOLDER: being written."""
+"""2-D pooling: max, average and adaptive average, NCHW as in PyTorch.
 
-max_pool2d, avg_pool2d, adaptive_avg_pool2d = None, None, None
+Window ops run as kh·kw whole-batch array ops, one per kernel offset (:func:`~minidl.ops.conv.window_slices`):
+offset (i, j) reads one strided view of the input covering every output at once. Pairwise ``np.maximum`` /
+``np.add`` over those views is about 10x faster than ``.max(axis=...)`` over a window axis. These ufuncs
+follow their input's memory order, so a channels-last input (the convolution's output) gives a
+channels-last output and gradient, with nothing transposed.
+
+Fast path, stride == kernel with no padding or dilation and sizes that divide: the offset views are the
+reshape views ``x.reshape(N, C, Ho, kh, Wo, kw)[:, :, :, i, :, j]``, nothing is padded or copied, and the
+backward pass writes each input element exactly once (no zero fill, no accumulation).
+
+Average pooling in general (padding, ceil_mode, count_include_pad, divisor_override) and adaptive average
+pooling are separable: out = A_h · x · A_wᵀ over the last two axes, with a band matrix per axis holding each
+window's weights, so dx = A_hᵀ · dout · A_w. PyTorch's divisor rules factor per axis, and the matrices
+cover only real rows and columns, so padding costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..backend import xp
+from .base import Op
+from .conv import Pair, as_pair, check_nchw, empty_nchw, is_channels_last, output_hw, pad_nchw, window_slices
+
+
+class _PoolGeometry(NamedTuple):
+    x_shape: tuple[int, ...]
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    out_hw: Pair
+
+    @property
+    def tiles(self) -> bool:
+        """Windows tile the input exactly: stride == kernel, no padding or dilation, sizes divide."""
+        return (self.stride == self.kernel and self.padding == (0, 0) and self.dilation == (1, 1)
+                and self.x_shape[2] == self.out_hw[0] * self.kernel[0]
+                and self.x_shape[3] == self.out_hw[1] * self.kernel[1])
+
+    def slices(self) -> Iterator[tuple[int, int, slice, slice]]:
+        return window_slices(self.kernel, self.stride, self.dilation, self.out_hw)
+
+
+def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool) -> _PoolGeometry:
+    """Validate a pooling call and work out its output size with PyTorch's rules."""
+    check_nchw(op, x)
+    kernel = as_pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None or (isinstance(stride, tuple | list) and not stride) else (
+        as_pair(op, "stride", stride, 1))
+    pad = as_pair(op, "padding", padding, 0)
+    dil = as_pair(op, "dilation", dilation, 1)
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel} (PyTorch's rule)")
+    out_hw = output_hw(op, x.shape, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])), dil, ceil_mode)
+    return _PoolGeometry(tuple(x.shape), kernel, stride, pad, dil, out_hw)
+
+
+# ------------------------------------------------------------------------------------------------ max pooling
+class MaxPool2d(Op):
+    r"""y[n, c, a, b] = max_{i, j} xpad[n, c, a·sh + i·dh, b·sw + j·dw], padding counting as −∞.
+
+    dL/dx: each output's gradient goes to the input element that attained its maximum, the first in
+    row-major window order on ties (as PyTorch); elements that win several overlapping windows get the sum.
+    ``stride`` defaults to ``kernel_size``; ``padding`` ≤ kernel/2; ``ceil_mode`` uses PyTorch's size rule.
+    Cache: the (padded) input and the output; the argmax is recovered in backward as the first offset
+    whose value equals the output, so a forward without grad pays nothing for it.
+    A NaN in a window propagates to the output (like PyTorch) but its gradient is dropped.
+    """
+
+    name = "max_pool2d"
+
+    def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        geo = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+        xw = _neg_inf_padded(x, geo)
+        views = [xw[..., rows, cols] for _, _, rows, cols in geo.slices()]
+        out = views[0].copy() if len(views) == 1 else xp.maximum(views[0], views[1])
+        for v in views[2:]:
+            xp.maximum(out, v, out=out)
+        return out, (xw, out, geo)
+
+    def backward(self, dout, cache, needs=None):
+        xw, out, geo = cache
+        cl = is_channels_last(xw)
+        # rem: the gradient not yet handed to a window element; after an output's first max takes it, 0
+        rem = empty_nchw(dout.shape, dout.dtype, cl)
+        rem[...] = dout
+        disjoint = all(s >= d * (k - 1) + 1
+                       for k, s, d in zip(geo.kernel, geo.stride, geo.dilation, strict=True))
+        dxw = empty_nchw(xw.shape, dout.dtype, cl)
+        if not geo.tiles:
+            dxw.fill(0)
+        share = None if disjoint else empty_nchw(dout.shape, dout.dtype, cl)
+        hit = empty_nchw(dout.shape, bool, cl)
+        last = geo.kernel[0] * geo.kernel[1] - 1
+        for k, (_, _, rows, cols) in enumerate(geo.slices()):
+            xp.equal(xw[..., rows, cols], out, out=hit)
+            target = dxw[..., rows, cols] if disjoint else share
+            xp.multiply(hit, rem, out=target)
+            if not disjoint:
+                dxw[..., rows, cols] += share
+            if k < last:
+                rem -= target
+        (top, left), (h, w) = geo.padding, geo.x_shape[2:]
+        return (dxw[..., top:top + h, left:left + w],)
+
+
+def _neg_inf_padded(x: np.ndarray, geo: _PoolGeometry) -> np.ndarray:
+    """x padded with −∞: ``padding`` on each side, plus what ceil mode's last windows run past the end."""
+    pads = []
+    for size, k, s, p, d, n in zip(geo.x_shape[2:], geo.kernel, geo.stride, geo.padding, geo.dilation,
+                                   geo.out_hw, strict=True):
+        needed = (n - 1) * s + d * (k - 1) + 1  # extent of the padded input the windows read
+        pads.append((p, max(0, needed - size - p)))
+    if not any(pads[0] + pads[1]):
+        return x
+    return pad_nchw(x, (pads[0], pads[1]), -xp.inf, is_channels_last(x))
+
+
+# ------------------------------------------------------------------------------------ separable average pools
+def _band(size: int, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, dtype: Any) -> np.ndarray:
+    """A (len(starts), size) matrix: weights[o] at columns starts[o] ≤ t < ends[o] of row o, else 0.
+
+    Window bookkeeping is tiny integer work, done in NumPy; only the finished matrix goes to ``xp``.
+    """
+    t = np.arange(size)
+    inside = (t >= starts[:, None]) & (t < ends[:, None])
+    return xp.asarray(inside * weights[:, None], dtype=dtype)
+
+
+def _contract_hw(a: np.ndarray, mh: np.ndarray, mw: np.ndarray) -> np.ndarray:
+    """out[n, c, i, j] = Σ_{h, w} mh[i, h] · a[n, c, h, w] · mw[j, w]: two BLAS products (tensordot)."""
+    t = xp.tensordot(a, mw, axes=([3], [1]))  # (N, C, H, Wo)
+    return xp.tensordot(mh, t, axes=([1], [2])).transpose(1, 2, 0, 3)  # (Ho, N, C, Wo) -> (N, C, Ho, Wo)
+
+
+def _separable_grad(dout: np.ndarray, mats: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """dL/dx of y = A_h x A_wᵀ: A_hᵀ · dL/dy · A_w."""
+    ah, aw = mats
+    return _contract_hw(dout, ah.T, aw.T)
+
+
+class AvgPool2d(Op):
+    r"""y[n, c, a, b] = (1/D) Σ_{i, j} xpad[n, c, a·sh + i, b·sw + j], zero padding; PyTorch's ``avg_pool2d``.
+
+    The divisor D, with the window clipped to the padded input [−p, L + p) per axis:
+    ``divisor_override`` if given; else the clipped window's size (``count_include_pad=True``); else the
+    number of real input elements in it. Each factors into a per-axis count, so
+    y = A_h x A_wᵀ with A[o, t] = 1/D_axis[o] for the real positions t in window o, and
+    dL/dx = A_hᵀ · dL/dy · A_w. When the windows tile the input (the fast path) y is instead the sum of
+    the kh·kw offset views times 1/(kh·kw), and dL/dx puts dL/dy / (kh·kw) at every element.
+    ``stride`` defaults to ``kernel_size``; ``padding`` ≤ kernel/2; ``ceil_mode`` uses PyTorch's size rule.
+    """
+
+    name = "avg_pool2d"
+
+    def forward(self, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                divisor_override=None):
+        geo = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+        if divisor_override is not None and (not isinstance(divisor_override, int | np.integer)
+                                             or divisor_override == 0):
+            raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got {divisor_override!r}")
+        if geo.tiles:
+            scale = x.dtype.type(1.0 / (divisor_override or geo.kernel[0] * geo.kernel[1]))
+            views = [x[..., rows, cols] for _, _, rows, cols in geo.slices()]
+            out = views[0] * scale if len(views) == 1 else xp.add(views[0], views[1])
+            for v in views[2:]:
+                xp.add(out, v, out=out)
+            if len(views) > 1:
+                out *= scale
+            return out, (None, (geo, scale, is_channels_last(x)))
+        mats = []
+        for axis in range(2):
+            size, k, s, p, n = (geo.x_shape[2 + axis], geo.kernel[axis], geo.stride[axis], geo.padding[axis],
+                                geo.out_hw[axis])
+            start = np.arange(n) * s - p
+            end = np.minimum(start + k, size + p)  # the window clipped to the padded input
+            lo, hi = np.maximum(start, 0), np.minimum(end, size)  # ... and to the real input
+            if divisor_override is not None:
+                count = np.full(n, divisor_override if axis == 1 else 1)
+            else:
+                count = end - start if count_include_pad else hi - lo
+            mats.append(_band(size, lo, hi, 1.0 / np.maximum(count, 1), x.dtype))
+        return _contract_hw(x, *mats), (tuple(mats), None)
+
+    def backward(self, dout, cache, needs=None):
+        mats, tiled = cache
+        if mats is not None:
+            return (_separable_grad(dout, mats),)
+        geo, scale, cl = tiled
+        g = dout * scale
+        dx = empty_nchw(geo.x_shape, g.dtype, cl)
+        for _, _, rows, cols in geo.slices():
+            dx[..., rows, cols] = g
+        return (dx,)
+
+
+class AdaptiveAvgPool2d(Op):
+    r"""Average pooling to a fixed output size (oh, ow), PyTorch's ``adaptive_avg_pool2d``.
+
+    Output row a averages input rows ⌊a·H/oh⌋ ≤ h < ⌈(a+1)·H/oh⌉ (columns likewise), so
+    y = A_h x A_wᵀ with A_h[a, h] = 1/(end_a − start_a) inside the window, and dL/dx = A_hᵀ · dL/dy · A_w.
+    ``output_size`` is an int or a pair; ``None`` in the pair keeps that input size.
+    """
+
+    name = "adaptive_avg_pool2d"
+
+    def forward(self, x, output_size):
+        check_nchw("adaptive_avg_pool2d", x)
+        sizes = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
+        if len(sizes) != 2:
+            raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+        sizes = [x.shape[2 + a] if s is None else s for a, s in enumerate(sizes)]
+        oh, ow = as_pair("adaptive_avg_pool2d", "output_size", sizes, 1)
+        mats = []
+        for n, size in ((oh, x.shape[2]), (ow, x.shape[3])):
+            o = np.arange(n)
+            start, end = (o * size) // n, -((-(o + 1) * size) // n)
+            mats.append(_band(size, start, end, 1.0 / (end - start), x.dtype))
+        return _contract_hw(x, *mats), tuple(mats)
+
+    def backward(self, dout, cache, needs=None):
+        return (_separable_grad(dout, cache),)
+
+
+max_pool2d, avg_pool2d, adaptive_avg_pool2d = MaxPool2d(), AvgPool2d(), AdaptiveAvgPool2d()
