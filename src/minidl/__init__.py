@@ -81,11 +81,11 @@ def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return x.mean(dim=dim, keepdim=keepdim)
 
 
-from . import nn  # noqa: E402  (nn.functional needs the names above)
+from . import nn, optim, utils  # noqa: E402  (nn.functional needs the names above)
 
 __all__ = [
     "__version__", "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "manual_seed", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand", "from_numpy",
     "cat", "stack", "where", "maximum", "minimum", "exp", "log", "sqrt", "abs", "clip", "clamp", "matmul",
-    "sum", "mean", "float32", "float64", "int64", "bool_", "ops", "nn",
+    "sum", "mean", "float32", "float64", "int64", "bool_", "ops", "nn", "optim", "utils",
 ]  # fmt: skip
