@@ -1,0 +1,30 @@
+"""``minidl.datasets``: ready-made datasets (torchvision's names) and toy 2-D sets.
+
+* :class:`FashionMNIST`, :class:`MNIST`: standard IDX ``.gz`` files, found on disk or downloaded
+  (search order in :mod:`minidl.datasets.download`).
+* :class:`CIFAR10`: the official binary format.
+* :class:`ImageFolder`: one folder per class, read with Pillow (``pip install "minidl[images]"``).
+* :class:`FashionMNISTSmall` / :func:`load_embedded`: a 6,000-image stratified Fashion-MNIST subset
+  shipped in the package, for offline use and fast tests.
+* :func:`make_xor`, :func:`make_moons`, :func:`make_spirals`, :func:`make_blobs`: toy 2-D sets.
+* :func:`get`: any of them by name.
+
+The in-memory datasets return ``(float32 image (C, H, W) in [0, 1], int label)`` by default, and give
+the DataLoader a batched fast path.
+"""
+
+from .base import ImageArrayDataset
+from .cifar import CIFAR10
+from .download import ChecksumError, DownloadError
+from .embedded import FashionMNISTSmall, load_embedded
+from .folder import ImageFolder
+from .idx import read_idx, write_idx
+from .mnist import MNIST, FashionMNIST
+from .registry import available, get, register
+from .toy import make_blobs, make_moons, make_spirals, make_xor
+
+__all__ = [
+    "ImageArrayDataset", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "FashionMNISTSmall",
+    "load_embedded", "make_xor", "make_moons", "make_spirals", "make_blobs", "get", "register", "available",
+    "read_idx", "write_idx", "DownloadError", "ChecksumError",
+]  # fmt: skip

@@ -1,0 +1,5 @@
+"""Utilities mirroring ``torch.utils``: :mod:`minidl.utils.data` (datasets, samplers, DataLoader)."""
+
+from . import data
+
+__all__ = ["data"]
