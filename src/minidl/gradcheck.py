@@ -39,42 +39,40 @@ __all__ = [
 ]
 
 
-def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True,
-                            h: float = 1e-5) -> np.ndarray:
-    """Numeric gradient of the scalar function ``f`` at ``x`` (``x`` is perturbed in place, then restored)."""
+def _central_differences(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float,
+                         combine: Callable[[Any, Any], float]) -> np.ndarray:
+    """``grad[i] = combine(f(x + h eᵢ), f(x − h eᵢ)) / 2h`` for every index i; ``x`` is restored after each."""
     grad = np.zeros_like(x, dtype=np.float64)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
     while not it.finished:
         ix = it.multi_index
         old = x[ix]
         x[ix] = old + h
-        fxph = float(f(x))
+        pos = f(x)
         x[ix] = old - h
-        fxmh = float(f(x))
+        neg = f(x)
         x[ix] = old
-        grad[ix] = (fxph - fxmh) / (2 * h)
-        if verbose:
-            print(ix, grad[ix])
+        grad[ix] = combine(pos, neg) / (2 * h)
         it.iternext()
+    return grad
+
+
+def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True,
+                            h: float = 1e-5) -> np.ndarray:
+    """Numeric gradient of the scalar function ``f`` at ``x`` (``x`` is perturbed in place, then restored)."""
+    grad = _central_differences(lambda v: float(f(v)), x, h, lambda pos, neg: pos - neg)
+    if verbose:
+        for ix in np.ndindex(x.shape):
+            print(ix, grad[ix])
     return grad
 
 
 def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray,
                                   h: float = 1e-5) -> np.ndarray:
     """Numeric gradient of ``sum(f(x) * df)`` with respect to ``x``: the backward pass of f given upstream df."""
-    grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        pos = np.array(f(x), dtype=np.float64, copy=True)
-        x[ix] = old - h
-        neg = np.array(f(x), dtype=np.float64, copy=True)
-        x[ix] = old
-        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
-        it.iternext()
-    return grad
+    # copy each output (f may return a view of x) and difference before summing, which keeps precision
+    return _central_differences(lambda v: np.array(f(v), dtype=np.float64, copy=True), x, h,
+                                lambda pos, neg: float(np.sum((pos - neg) * df)))
 
 
 def rel_error(x: Any, y: Any) -> float:

@@ -184,28 +184,24 @@ class Maximum(Op):
     r"""z = max(a, b) elementwise.  The gradient goes to the larger input; ties split it in half (PyTorch)."""
 
     name = "maximum"
+    _pick = staticmethod(xp.maximum)
+    _wins = staticmethod(xp.greater)
 
     def forward(self, a, b):
-        return xp.maximum(a, b), (a, b)
+        return self._pick(a, b), (a, b)
 
     def backward(self, dout, cache, needs=None):
         a, b = cache
-        share = (a > b) + 0.5 * (a == b)
-        return dout * share.astype(dout.dtype), dout * (1 - share).astype(dout.dtype)
+        share = (self._wins(a, b) + 0.5 * (a == b)).astype(dout.dtype)
+        return dout * share, dout * (1 - share)
 
 
-class Minimum(Op):
+class Minimum(Maximum):
     r"""z = min(a, b) elementwise.  The gradient goes to the smaller input; ties split it in half."""
 
     name = "minimum"
-
-    def forward(self, a, b):
-        return xp.minimum(a, b), (a, b)
-
-    def backward(self, dout, cache, needs=None):
-        a, b = cache
-        share = (a < b) + 0.5 * (a == b)
-        return dout * share.astype(dout.dtype), dout * (1 - share).astype(dout.dtype)
+    _pick = staticmethod(xp.minimum)
+    _wins = staticmethod(xp.less)
 
 
 class Where(Op):
