@@ -2,25 +2,36 @@
 
 Each subcommand is two functions, ``_<name>_args(parser)`` declaring its options and ``cmd_<name>(args) -> int``
 running it, registered in :data:`COMMANDS`; adding a subcommand means writing that pair and one registry line.
+The work itself lives in the library (:mod:`minidl.runs` for run directories, :mod:`minidl.report` for the
+summary and graphs), so this module only parses, calls and prints.
 
-Exit codes: 0 success, 1 a check failed, 2 a usage error (bad option, filter matching nothing).
+Subcommands: ``train`` (a run directory with metrics, checkpoints, plots and a report), ``eval`` and
+``predict`` (use a run), ``compare`` (several runs), ``summary`` (layers, shapes, parameters, memory),
+``graph`` (the autograd graph of a model's loss or of an expression) and ``gradcheck`` (every op, or every
+parameter of a model, against central differences).
+
+Exit codes: 0 success, 1 a check failed, 2 a usage error (bad option, unknown name, unreadable file, filter
+matching nothing), 130 training interrupted with Ctrl-C (after saving a checkpoint).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from . import gradcheck as _gc
 from ._version import __version__
 
-__all__ = ["main", "build_parser", "cmd_gradcheck", "COMMANDS"]
+__all__ = ["main", "build_parser", "COMMANDS", "cmd_train", "cmd_eval", "cmd_predict", "cmd_summary",
+           "cmd_compare", "cmd_graph", "cmd_gradcheck"]
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _positive_float(text: str) -> float:
@@ -38,14 +49,295 @@ def _usage_error(command: str, message: str) -> int:
     return EXIT_USAGE
 
 
+def _shape(text: str) -> tuple[int, ...]:
+    """``"1,28,28" -> (1, 28, 28)``; ``""`` is a scalar ``()``."""
+    parts = [t for t in text.replace("x", ",").split(",") if t.strip()]
+    try:
+        shape = tuple(int(t) for t in parts)
+    except ValueError:
+        message = f"expected comma-separated sizes such as 1,28,28, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if any(d < 1 for d in shape):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return shape
+
+
+def _number_list(kind: type) -> Callable[[str], list[Any]]:
+    def parse(text: str) -> list[Any]:
+        try:
+            return [kind(t) for t in text.split(",") if t.strip()]
+        except ValueError:
+            message = f"expected comma-separated {kind.__name__}s, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+
+    return parse
+
+
+def _user_errors(command: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Report the library's errors about the user's input (unknown names, bad files, bad configs) as usage
+    errors (exit 2) with their message, instead of a traceback."""
+    def wrap(fn: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(fn)
+        def run(args: argparse.Namespace, *rest: Any, **kw: Any) -> int:
+            from .runs import ConfigError, ExpressionError, RunError
+            from .training import CheckpointError
+
+            try:
+                return fn(args, *rest, **kw)
+            except (RunError, ConfigError, ExpressionError, CheckpointError, FileNotFoundError) as e:
+                return _usage_error(command, str(e))
+
+        return run
+
+    return wrap
+
+
+def _model_args(items: Sequence[str] | None) -> dict[str, Any]:
+    from .runs.config import parse_model_arg
+
+    return dict(parse_model_arg(t) for t in items or [])
+
+
+def _model_names() -> str:
+    from . import models
+
+    return ", ".join(models.list_models())
+
+
+# ------------------------------------------------------------------------------------------ train
+def _train_args(p: argparse.ArgumentParser) -> None:
+    from .runs.config import OPTIONS
+
+    p.add_argument("--config", metavar="FILE",
+                   help="settings from a TOML, JSON or YAML file (flags override it)")
+    p.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT",
+                   help="continue a run from its checkpoint (its settings, overridden by flags such as "
+                        "--epochs)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar, one line per epoch")
+    kinds = {"int": int, "float": float, "str": str, "ints": _number_list(int), "floats": _number_list(float)}
+    for opt in OPTIONS:
+        kw: dict[str, Any] = {"default": argparse.SUPPRESS, "help": opt.help, "dest": opt.name}
+        if opt.metavar:
+            kw["metavar"] = opt.metavar
+        if opt.kind == "bool":
+            p.add_argument(opt.flag, action=argparse.BooleanOptionalAction, **kw)
+        elif opt.kind == "table":
+            p.add_argument("--model-arg", action="append", **kw)
+        else:
+            p.add_argument(opt.flag, type=kinds[opt.kind], choices=opt.choices, **kw)
+    p.epilog = f"models: {_model_names()}"
+
+
+@_user_errors("train")
+def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Train a run and write its directory (see :mod:`minidl.runs.artifacts`); Ctrl-C saves a checkpoint."""
+    from .runs import TrainingInterrupted, resolve_run_config, train_run
+    from .runs.config import OPTIONS
+
+    out = out or sys.stdout
+    overrides = {o.name: getattr(args, o.name) for o in OPTIONS if hasattr(args, o.name)}
+    if "model_args" in overrides:
+        overrides["model_args"] = _model_args(overrides["model_args"])
+    cfg, ckpt = resolve_run_config(args.config, overrides, args.resume)
+    try:
+        train_run(cfg, ckpt, progress=args.progress, out=out)
+    except TrainingInterrupted as e:
+        if e.checkpoint is None:
+            print(f"minidl train: interrupted in epoch {e.epoch + 1}; no checkpoint was saved yet",
+                  file=sys.stderr)
+        else:
+            print(f"minidl train: interrupted in epoch {e.epoch + 1} after {e.iterations} iterations; "
+                  f"checkpoint saved to {e.checkpoint}\nresume with: minidl train --resume {e.run_dir}",
+                  file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ eval
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `minidl train`")
+    p.add_argument("--split", choices=("test", "train"), default="test", help="dataset split (default test)")
+    p.add_argument("--dataset", default=None, help="another dataset with the same inputs and classes")
+
+
+@_user_errors("eval")
+def cmd_eval(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the loss, accuracy and per-class accuracy of a run's final model on a split."""
+    from .runs import evaluate_run, load_run
+
+    out = out or sys.stdout
+    run = load_run(args.run_dir)
+    evaluation, per_class, n = evaluate_run(run, args.split, args.dataset)
+    name = args.dataset or run.config.dataset
+    print(f"minidl eval: {run.config.model} from {run.run_dir} on {name} ({args.split} split, {n:,} samples)",
+          file=out)
+    acc = "" if evaluation.acc is None else f"accuracy {100 * evaluation.acc:.2f}%   "
+    print(f"{acc}loss {evaluation.loss:.4f}", file=out)
+    if per_class:
+        width = max(len("class"), *(len(c) for c, _, _ in per_class)) + 2
+        print(f"\n{'class':<{width}}{'accuracy':>9}{'samples':>9}", file=out)
+        for cls, a, count in per_class:
+            shown = f"{100 * a:.2f}%" if count else "-"
+            print(f"{cls:<{width}}{shown:>9}{count:>9}", file=out)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ predict
+def _predict_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `minidl train`")
+    p.add_argument("inputs", metavar="IMAGE", nargs="+",
+                   help="PNG/JPG images (converted to the dataset's format as they are) or .npy arrays")
+    p.add_argument("--topk", type=int, default=3, help="how many classes to show per input (default 3)")
+
+
+@_user_errors("predict")
+def cmd_predict(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the most probable classes of each input with their probabilities."""
+    from .runs import load_run, predict_files
+
+    out = out or sys.stdout
+    run = load_run(args.run_dir)
+    for pred in predict_files(run, args.inputs, args.topk):
+        print(pred.source, file=out)
+        width = max(len(c) for c, _ in pred.top)
+        for rank, (cls, prob) in enumerate(pred.top, start=1):
+            print(f"  {rank}. {cls:<{width}}  {100 * prob:6.2f}%", file=out)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ summary
+def _summary_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", help=f"zoo model: {_model_names()}")
+    p.add_argument("--input-shape", type=_shape, default=None, metavar="C,H,W",
+                   help="input shape without the batch axis (default: the model's, e.g. 1,28,28)")
+    p.add_argument("--batch-size", type=int, default=-1,
+                   help="batch size shown and used for memory (default -1)")
+    p.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
+                   help="constructor argument (repeatable)")
+
+
+@_user_errors("summary")
+def cmd_summary(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print a torchsummary-style table of the model's layers, output shapes, parameters and memory."""
+    from .report.summary import summary
+    from .runs.build import build_model, default_input_shape, model_spec
+
+    out = out or sys.stdout
+    spec = model_spec(args.model)
+    shape = args.input_shape or default_input_shape(args.model)
+    model = build_model(args.model, _model_args(args.model_arg), shape, None, spec.task)
+    try:
+        result = summary(model, shape, batch_size=args.batch_size)
+    except ValueError as e:
+        return _usage_error("summary", str(e))
+    print(result, end="", file=out)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ compare
+def _compare_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", metavar="RUN_DIR", nargs="+", help="run directories written by `minidl train`")
+    p.add_argument("--out", default="compare.png", help="figure file (default compare.png)")
+
+
+@_user_errors("compare")
+def cmd_compare(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Overlay the curves of several runs in one figure and print their final and best metrics."""
+    from .report import PLOT_INSTALL_HINT
+    from .runs import compare_runs
+    from .runs.analysis import fmt_num, fmt_pct
+
+    out = out or sys.stdout
+    rows, figure = compare_runs(args.runs, args.out)
+    width = max(len("run"), *(len(r.label) for r in rows)) + 2
+    head = (f"{'run':<{width}}{'epochs':>7}{'train loss':>12}{'val acc':>10}{'best val acc':>18}"
+            f"{'test acc':>10}")
+    print(head, file=out)
+    for r in rows:
+        best = "-" if r.best_val_acc is None else f"{fmt_pct(r.best_val_acc)} (ep {r.best_epoch})"
+        print(f"{r.label:<{width}}{r.epochs:>7}{fmt_num(r.final_train_loss):>12}{fmt_pct(r.final_val_acc):>10}"
+              f"{best:>18}{fmt_pct(r.test_acc):>10}", file=out)
+    print(f"figure: {figure}" if figure else f"figure skipped: {PLOT_INSTALL_HINT}", file=out)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ graph
+def _graph_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", nargs="?", help=f"zoo model: {_model_names()}")
+    p.add_argument("--expr", help="an expression instead of a model, e.g. \"sum(relu(a @ b + c))\": "
+                                  "variables a..z, numbers, + - * / ** @, exp log sqrt relu sigmoid tanh sum "
+                                  "mean")
+    p.add_argument("--input-shape", type=_shape, default=None, metavar="C,H,W",
+                   help="model input shape (default: the model's) or the shape of every expression variable "
+                        "(default: scalars, or 2,2 when the expression uses @)")
+    p.add_argument("--values", action="store_true", help="show tensor values")
+    p.add_argument("--grads", action="store_true", help="run backward and show gradients")
+    p.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
+                   help="constructor argument (repeatable)")
+    p.add_argument("-o", "--out", default=None, metavar="FILE",
+                   help="write .dot (no Graphviz needed), or .svg/.png/.pdf (needs Graphviz's dot); "
+                        "default: print the DOT text")
+
+
+@_user_errors("graph")
+def cmd_graph(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Export the autograd graph of a model's loss on a random batch, or of an expression, as DOT/SVG/PNG."""
+    from .report import GraphvizNotFoundError, render, write_dot
+    from .report.graph import RENDER_FORMATS
+    from .runs.build import default_input_shape
+    from .runs.checks import expression_graph, model_graph
+
+    out = out or sys.stdout
+    if (args.model is None) == (args.expr is None):
+        return _usage_error("graph", "give either a MODEL or --expr EXPR (exactly one)")
+    if args.expr is not None:
+        shape = args.input_shape if args.input_shape is not None else ((2, 2) if "@" in args.expr else ())
+        dot = expression_graph(args.expr, shape, show_values=args.values, show_grads=args.grads)
+    else:
+        shape = args.input_shape or default_input_shape(args.model)
+        dot = model_graph(args.model, _model_args(args.model_arg), shape, show_values=args.values,
+                          show_grads=args.grads)
+    if args.out is None:
+        print(dot, end="", file=out)
+        return EXIT_OK
+    path = Path(args.out)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt in ("dot", "gv"):
+        write_dot(dot, path)
+    elif fmt in RENDER_FORMATS:
+        try:
+            render(dot, path, format=fmt)
+        except GraphvizNotFoundError as e:
+            fallback = write_dot(dot, path.with_suffix(".dot"))
+            print(f"minidl graph: {e}\nwrote the DOT text to {fallback} instead", file=sys.stderr)
+            return EXIT_FAIL
+    else:
+        return _usage_error("graph", f"unknown output format {path.suffix!r}; use .dot, .svg, .png or .pdf")
+    print(f"wrote {path}", file=out)
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------------------ gradcheck
 def _gradcheck_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", nargs="?", default=None,
+                   help="check every parameter gradient of this zoo model's loss instead of the built-in "
+                        "checks")
     p.add_argument("--tol", type=_positive_float, default=1e-6,
                    help="largest accepted relative error max|analytic - numeric| / max|gradient| (default 1e-6)")
     p.add_argument("--filter", metavar="SUBSTRING", default=None,
                    help="run only the checks whose id (e.g. ops.conv2d_groups, layers.fc) contains SUBSTRING")
     p.add_argument("--seed", type=int, default=0, help="seed for the random inputs and dropout masks (default 0)")
     p.add_argument("--list", action="store_true", help="list the check ids and exit")
+    model = p.add_argument_group("with MODEL")
+    model.add_argument("--coords", default="64", metavar="N|all",
+                       help="entries checked per parameter, chosen at random (default 64; 'all' checks "
+                            "every one)")
+    model.add_argument("--batch", type=int, default=4, help="size of the random batch (default 4)")
+    model.add_argument("--input-shape", type=_shape, default=None, metavar="C,H,W",
+                       help="input shape without the batch axis (default: the model's)")
+    model.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
+                       help="constructor argument (repeatable)")
 
 
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -55,6 +347,8 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO | None = None) -> int:
     Returns 1 if any gradient's error reaches ``--tol`` or a check raises, else 0.
     """
     out = out or sys.stdout
+    if args.model is not None:
+        return _gradcheck_model(args, out)
     cases = _gc.check_registry()
     if args.filter is not None:
         key = args.filter.lower()
@@ -106,11 +400,66 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return EXIT_OK
 
 
+@_user_errors("gradcheck")
+def _gradcheck_model(args: argparse.Namespace, out: TextIO) -> int:
+    """``minidl gradcheck MODEL``: a row per parameter of the model's loss (float64, central differences)."""
+    from .runs.build import default_input_shape
+    from .runs.checks import gradcheck_model
+
+    if args.filter is not None or args.list:
+        return _usage_error("gradcheck",
+                            "--filter and --list select built-in checks; they do not apply to a MODEL")
+    if args.coords == "all":
+        coords = None
+    elif args.coords.isdigit() and int(args.coords) > 0:
+        coords = int(args.coords)
+    else:
+        return _usage_error("gradcheck", f"--coords must be a positive number or 'all', got {args.coords!r}")
+    if args.batch < 1:
+        return _usage_error("gradcheck", f"--batch must be >= 1, got {args.batch}")
+    shape = args.input_shape or default_input_shape(args.model)
+    print(f"gradcheck {args.model}: float64 central differences of the loss on a random batch of "
+          f"{args.batch} (input {list(shape)}), tol {args.tol:.0e}, seed {args.seed}", file=out)
+    start = time.perf_counter()
+    rows = gradcheck_model(args.model, _model_args(args.model_arg), shape, batch=args.batch, coords=coords,
+                           seed=args.seed, tol=args.tol)
+    name_w = max(len("parameter"), *(len(r.name) for r in rows)) + 2
+    shape_w = max(len("shape"), *(len(str(r.shape)) for r in rows)) + 2
+    checked = [f"{r.checked}/{r.numel}" for r in rows]
+    checked_w = max(len("checked"), *(len(c) for c in checked)) + 2
+    print(f"{'parameter':<{name_w}}{'shape':<{shape_w}}{'checked':>{checked_w}}{'rel-error':>11}  ok",
+          file=out)
+    for r, c in zip(rows, checked, strict=True):
+        print(f"{r.name:<{name_w}}{str(r.shape):<{shape_w}}{c:>{checked_w}}{r.rel_error:11.1e}  "
+              f"{'ok' if r.ok else 'FAIL'}", file=out)
+    elapsed = time.perf_counter() - start
+    worst = max(r.rel_error for r in rows)
+    bad = [r.name for r in rows if not r.ok]
+    print(file=out)
+    if bad:
+        print(f"FAILED: {len(bad)} of {len(rows)} parameters over tol {args.tol:.0e}: {', '.join(bad)} "
+              f"({elapsed:.1f} s)", file=out)
+        return EXIT_FAIL
+    print(f"OK: {len(rows)} parameters, max rel error {worst:.1e} < tol {args.tol:.0e} ({elapsed:.1f} s)",
+          file=out)
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------------------ registry and main
 #: subcommand name -> (one-line help, options declaration, runner)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "gradcheck": ("check every op's and homework layer's gradients against central differences",
-                  _gradcheck_args, cmd_gradcheck),
+    "train": ("train a model and write a run directory with metrics, checkpoints, plots and a report",
+              _train_args, cmd_train),
+    "eval": ("evaluate a run's model on a dataset split: accuracy, loss and per-class accuracy",
+             _eval_args, cmd_eval),
+    "predict": ("classify image files or .npy arrays with a run's model", _predict_args, cmd_predict),
+    "summary": ("print a model's layers, output shapes, parameter counts and memory",
+                _summary_args, cmd_summary),
+    "compare": ("overlay the curves of several runs and tabulate their metrics", _compare_args, cmd_compare),
+    "graph": ("export the autograd graph of a model's loss or of an expression (DOT, SVG, PNG)",
+              _graph_args, cmd_graph),
+    "gradcheck": ("check every op's and homework layer's gradients (or a model's) against central "
+                  "differences", _gradcheck_args, cmd_gradcheck),
 }
 
 
@@ -138,6 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
+    except KeyboardInterrupt:  # outside training (which saves a checkpoint first): stop quietly
+        print(f"minidl {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a reader that stopped early (`minidl gradcheck | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # silence the flush at exit
         return EXIT_FAIL

@@ -28,6 +28,7 @@ from .plots import (
     visualize_grid,
 )
 from .report import ReportFiles, figure_section, write_report
+from .summary import LayerSummary, ModelSummary, summary
 
 __all__ = [
     "plots_available", "PLOT_INSTALL_HINT",
@@ -35,5 +36,5 @@ __all__ = [
     "plot_misclassified", "plot_filters", "plot_decision_boundary", "plot_reconstructions",
     "confusion_matrix", "per_class_accuracy", "psnr", "moving_average", "visualize_grid",
     "write_report", "ReportFiles", "figure_section",
-    "to_dot", "write_dot", "render", "GraphvizNotFoundError",
+    "to_dot", "write_dot", "render", "GraphvizNotFoundError", "summary", "ModelSummary", "LayerSummary",
 ]  # fmt: skip

@@ -1,0 +1,327 @@
+"""``minidl train``: train a run from its config and write its run directory (files: :mod:`.artifacts`).
+
+A run goes: resolve the run directory (new, or the one being resumed) → build data, model, loss, optimizer
+and schedule (:mod:`.build`) → write the config, the derived facts and the model summary → train with
+:class:`~minidl.training.Trainer` (checkpoint after every epoch; metrics files rewritten after every epoch)
+→ save the final model, evaluate the test split, draw the figures and write the report.
+
+Ctrl-C: the first SIGINT only raises a flag; training stops at the end of the current batch (never in the
+middle of an optimizer step), a checkpoint of that exact point is written (model, optimizer, schedule, RNG
+and data-loader position) and :class:`TrainingInterrupted` says how to resume. ``--resume`` then continues
+mid-epoch, with the same batches and random draws as an uninterrupted run. A second Ctrl-C stops at once,
+keeping the checkpoint of the last completed epoch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from .. import random as mrandom
+from .._version import __version__
+from ..report._util import atomic_write_text, fmt_duration
+from ..report.summary import summary as model_summary
+from ..training import Callback, CheckpointError, History, ProgressBar, Trainer, load_checkpoint
+from . import artifacts as A
+from .build import (
+    Data,
+    RunError,
+    build_data,
+    build_model,
+    make_loader,
+    make_loss,
+    make_optimizer,
+    make_scheduler,
+    model_spec,
+)
+from .config import OPTIONS, RunConfig, load_config_file, resolve, to_toml
+from .evaluation import evaluate_dataset, per_class_rows, write_figures, write_run_report
+
+OPTION_NAMES = frozenset(o.name for o in OPTIONS)
+
+__all__ = ["train_run", "TrainResult", "TrainingInterrupted", "resolve_run_config", "find_run"]
+
+
+class TrainingInterrupted(Exception):
+    """Training was stopped with Ctrl-C; ``checkpoint`` (None if none could be saved) resumes it."""
+
+    def __init__(self, run_dir: Path, checkpoint: Path | None, epoch: int, iterations: int) -> None:
+        self.run_dir, self.checkpoint, self.epoch, self.iterations = run_dir, checkpoint, epoch, iterations
+        super().__init__(f"training interrupted in epoch {epoch + 1} after {iterations} iterations")
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_run` produced."""
+
+    run_dir: Path
+    config: RunConfig
+    history: History
+    metrics: dict[str, Any]
+    figures: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+# ============================================================================================ run directory
+def find_run(path: str | os.PathLike) -> tuple[Path, Path]:
+    """``(run directory, checkpoint)`` from a run directory or a checkpoint file."""
+    p = Path(path)
+    if p.is_dir():
+        if not (p / A.CONFIG_JSON).is_file():
+            raise RunError(f"{str(p)!r} is not a run directory (no {A.CONFIG_JSON})")
+        return p, p / A.CHECKPOINT
+    if p.is_file():
+        return p.parent, p
+    raise RunError(f"{str(p)!r} is neither a run directory nor a checkpoint file")
+
+
+def _resumed_config(run_dir: Path, ckpt: Path) -> dict[str, Any]:
+    """The settings of the run a checkpoint belongs to: those the checkpoint carries (the trainer stores the
+    run config in it), else the ``config.json`` next to it."""
+    try:
+        saved = load_checkpoint(ckpt).get("config", {})
+    except CheckpointError as e:
+        raise RunError(str(e)) from None
+    if isinstance(saved, Mapping) and "model" in saved:
+        return {k: v for k, v in saved.items() if k in OPTION_NAMES}
+    if (run_dir / A.CONFIG_JSON).is_file():
+        return dict(A.read_json(run_dir / A.CONFIG_JSON))
+    raise RunError(f"{str(ckpt)!r} does not record its run's settings and {str(run_dir)!r} has no "
+                   f"{A.CONFIG_JSON}; resume from the run directory instead")
+
+
+def _default_out(model: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path("runs") / f"{model}-{stamp}"
+    k = 2
+    while out.exists():
+        out = Path("runs") / f"{model}-{stamp}-{k}"
+        k += 1
+    return out
+
+
+def resolve_run_config(config_file: str | None, overrides: Mapping[str, Any], resume: str | None
+                       ) -> tuple[RunConfig, Path | None]:
+    """The run's config: defaults < the resumed run's config < ``config_file`` < ``overrides`` (flags).
+
+    Returns the resolved config (with ``out`` set) and the checkpoint to resume from (or None).
+    """
+    values: dict[str, Any] = {}
+    given: set[str] = set()
+    ckpt = None
+    if resume is not None:
+        run_dir, ckpt = find_run(resume)
+        if not ckpt.is_file():
+            raise RunError(f"no checkpoint to resume from in {str(run_dir)!r} ({ckpt.name} is missing)")
+        values.update(_resumed_config(run_dir, ckpt))
+        if (run_dir / A.CONFIG_JSON).is_file() or "out" not in values:
+            values["out"] = str(run_dir)
+    if config_file is not None:
+        from_file = load_config_file(config_file)
+        values.update(from_file)
+        given.update(from_file)
+    for name, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(values.get(name), Mapping):
+            value = {**values[name], **value}  # flags add to a table (model_args) rather than replace it
+        values[name] = value
+    given.update(overrides)
+    cfg = resolve(values, given)
+    if cfg.out is None:
+        cfg["out"] = str(_default_out(cfg.model))
+    return cfg, ckpt
+
+
+# ============================================================================================ callbacks
+class _StopOnInterrupt(Callback):
+    """Turns the first Ctrl-C into a stop at the next batch boundary (the SIGINT handler only sets a flag)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.requested = False
+        self.out = out
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.requested:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: stopping after this batch and saving a checkpoint (Ctrl-C again to stop at once)",
+              file=self.out, flush=True)
+
+    def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self.requested:
+            raise _CleanStop
+
+
+class _CleanStop(KeyboardInterrupt):
+    """Raised at a batch boundary: the model, optimizer and loader are consistent and can be checkpointed."""
+
+
+class _LiveMetrics(Callback):
+    """Rewrites the metrics files after every epoch, so they can be watched while the run trains."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        A.write_metrics(self.run_dir, self.trainer.history, self.trainer.batches_per_epoch)
+
+
+# ============================================================================================ training
+def _describe(cfg: RunConfig, data: Data, n_params: int) -> str:
+    n_val = len(data.val) if data.val is not None else 0
+    sizes = f"{len(data.train):,} train / {n_val:,} val / {len(data.test):,} test"
+    opt = f"{cfg.optimizer} lr {cfg.lr:g}"
+    if cfg.scheduler != "none":
+        opt += f", {cfg.scheduler} schedule"
+    epochs = f"{cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}"
+    return (f"{cfg.model} ({n_params:,} parameters) on {cfg.dataset} ({sizes}), {opt}, "
+            f"batch {cfg.batch_size}, {epochs}" + (", augmented" if cfg.augment else ""))
+
+
+def _summary_metrics(history: History, test: Any, n_params: int, task: str) -> dict[str, Any]:
+    """Final, best and test numbers for ``results.json`` and the report."""
+    m: dict[str, Any] = {"epochs": history.epochs, "iterations": len(history.loss)}
+    times = [t for t in history.metrics.get("time", []) if t is not None]
+    m["time_s"] = float(sum(times))
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
+        values = [v for v in history.metrics.get(key, []) if v is not None]
+        if values:
+            m[f"final_{key}"] = values[-1]
+            m[f"best_{key}"] = max(values) if key.endswith("acc") else min(values)
+    if history.best_epoch is not None:
+        m["best_epoch"] = history.best_epoch + 1
+        m["monitor"] = history.monitor
+    m["test_loss"] = test.loss
+    if test.acc is not None:
+        m["test_acc"] = test.acc
+    if task == "reconstruction":
+        from ..report import psnr
+
+        x = test.targets.reshape(len(test.targets), -1)
+        m["test_psnr_db"] = float(np.mean(psnr(x, test.outputs.reshape(x.shape), 1.0, batch=True)))
+    m["params"] = n_params
+    return m
+
+
+def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool = True,
+              out: TextIO | None = None) -> TrainResult:
+    """Train the run ``cfg`` (resolved; ``cfg.out`` is the run directory) and write every artifact.
+
+    ``resume_from`` is a checkpoint to continue from. Raises :class:`RunError` for a run that cannot be
+    set up and :class:`TrainingInterrupted` after Ctrl-C (with the checkpoint saved).
+    """
+    out = out or sys.stdout
+    run_dir = Path(cfg.out)
+    if resume_from is None and (run_dir / A.CONFIG_JSON).exists():
+        raise RunError(f"{str(run_dir)!r} already holds a run; choose another --out, or continue it with "
+                       f"--resume {run_dir}")
+    spec = model_spec(cfg.model)
+    mrandom.manual_seed(cfg.seed)
+    data = build_data(cfg, spec.task)
+    model = build_model(cfg.model, cfg.model_args, data.input_shape,
+                        len(data.classes) if spec.task == "classification" else None, spec.task)
+    loss_fn = make_loss(spec.task, model, cfg.reg)
+    optimizer = make_optimizer(cfg, model.parameters())
+    scheduler = make_scheduler(cfg, optimizer)
+    train_loader = make_loader(data.train, cfg.batch_size, shuffle=True, seed=cfg.seed)
+    val_loader = make_loader(data.val) if data.val is not None else None
+    n_params = sum(p.numel() for p in model.parameters())
+    summary = model_summary(model, data.input_shape)
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    A.write_json(run_dir / A.CONFIG_JSON, dict(cfg))
+    atomic_write_text(run_dir / A.CONFIG_TOML, to_toml(cfg, header=(
+        f"minidl {__version__} run configuration (resolved). Reuse it with: minidl train --config "
+        f"{run_dir / A.CONFIG_TOML} --out NEW_DIR")))
+    A.write_json(run_dir / A.RUN_JSON, {
+        "minidl_version": __version__, "model": cfg.model, "dataset": cfg.dataset, "task": spec.task,
+        "data_kind": data.kind, "input_shape": list(data.input_shape), "classes": data.classes,
+        "normalize_mean": data.mean, "normalize_std": data.std, "params": n_params,
+        "train_samples": len(data.train), "val_samples": len(data.val) if data.val is not None else 0,
+        "test_samples": len(data.test),
+        "started": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    })  # fmt: skip
+    atomic_write_text(run_dir / A.SUMMARY_TXT, str(summary))
+
+    print(f"minidl train: {_describe(cfg, data, n_params)}", file=out)
+    print(f"run directory: {run_dir}" + (f" (resuming from {resume_from})" if resume_from else ""), file=out,
+          flush=True)
+    has_val = data.val is not None
+    kind = "acc" if spec.task == "classification" else "loss"
+    trainer = Trainer(progress=progress, log_every=50, monitor=f"{'val' if has_val else 'train'}_{kind}",
+                      config=dict(cfg))
+    stop = _StopOnInterrupt(out)
+    callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)]
+    if not progress:  # no bar, but still one line per epoch
+        callbacks.append(ProgressBar(log_every=None, use_tqdm=False, file=out))
+    ckpt = run_dir / A.CHECKPOINT
+    if resume_from is not None:
+        done = int(load_checkpoint(resume_from)["epoch"])
+        if done >= cfg.epochs:
+            print(f"the run has already trained {done} of {cfg.epochs} epochs; pass --epochs N (N > {done}) "
+                  "to train longer. Rewriting its results.", file=out)
+    previous = _install_sigint(stop.handler)
+    start = time.perf_counter()
+    try:
+        history = trainer.fit(model, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
+                              scheduler=scheduler, epochs=cfg.epochs, callbacks=callbacks, resume=resume_from,
+                              checkpoint=ckpt)
+    except KeyboardInterrupt as e:
+        saved: Path | None = None
+        if isinstance(e, _CleanStop):  # stopped at a batch boundary: this exact point can be resumed
+            trainer.save_checkpoint(ckpt)
+            saved = ckpt
+        elif ckpt.is_file():
+            saved = ckpt
+        A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
+        raise TrainingInterrupted(run_dir, saved, trainer.epoch, len(trainer.history.loss)) from None
+    finally:
+        _restore_sigint(previous)
+    elapsed = time.perf_counter() - start
+
+    A.write_metrics(run_dir, history, trainer.batches_per_epoch)
+    A.save_model(run_dir / A.MODEL, model)
+    test = evaluate_dataset(model, data.test, loss_fn, spec.task, len(data.classes))
+    metrics = _summary_metrics(history, test, n_params, spec.task)
+    per_class = per_class_rows(test, data.classes)
+    A.write_json(run_dir / A.RESULTS, {
+        "metrics": metrics, "per_class": [{"class": n, "acc": a, "count": c} for n, a, c in per_class]})
+    figures, notes = write_figures(run_dir, history, data, test, model)
+    if stop.requested:
+        notes.append("Ctrl-C was pressed after the last batch; training had finished and was kept.")
+    title = f"{cfg.model} on {cfg.dataset}"
+    write_run_report(run_dir, title, dict(cfg), str(summary), metrics, history, per_class, figures, notes)
+    _print_result(out, run_dir, metrics, elapsed)
+    return TrainResult(run_dir, cfg, history, metrics, figures, notes)
+
+
+def _print_result(out: TextIO, run_dir: Path, m: dict[str, Any], elapsed: float) -> None:
+    parts = []
+    if "test_acc" in m:
+        parts.append(f"test accuracy {100 * m['test_acc']:.2f}%")
+    parts.append(f"test loss {m['test_loss']:.4f}")
+    if "best_val_acc" in m:
+        parts.append(f"best val accuracy {100 * m['best_val_acc']:.2f}% (epoch {m.get('best_epoch', '?')})")
+    print(f"done in {fmt_duration(elapsed)}: " + ", ".join(parts), file=out)
+    print(f"report: {run_dir / 'report.html'}", file=out, flush=True)
+
+
+def _install_sigint(handler: Any) -> Any:
+    """Install ``handler`` for SIGINT when possible (only the main thread may); return the previous one."""
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: a plain KeyboardInterrupt still keeps the epoch checkpoint
+        return None
+
+
+def _restore_sigint(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
