@@ -690,6 +690,10 @@ def plot_filters(
     if max_filters is not None:
         filters = filters[: max(1, int(max_filters))]
     grid = visualize_grid(filters, ubound=1.0, padding=padding)
+    # visualize_grid tiles a square G x G; drop its trailing rows of empty cells (6 filters fill 2 of 3 rows)
+    cols = max(1, math.ceil(math.sqrt(len(filters))))
+    rows = -(-len(filters) // cols)
+    grid = grid[: rows * (filters.shape[1] + padding) - padding]
     fig = _new_figure(figsize, dpi)
     ax = fig.add_subplot()
     _show(ax, grid[..., 0] if grid.shape[2] == 1 else grid)
