@@ -13,9 +13,9 @@ file names. Downloads go to ``<first writable of root, $MINIDL_DATA, ~/.cache/mi
 
 A download tries each mirror in turn, streams into a temporary file in the destination folder while
 hashing, checks the size against ``Content-Length`` and the checksum, and only then renames it into
-place with ``os.replace``: a file at its final name is always complete and verified, and a failed
-download leaves nothing behind. Checksums are written ``"<sha256 hex>"`` or ``"md5:<hex>"`` (for
-archives whose publishers give only MD5).
+place with ``os.replace`` (through :func:`minidl._atomic.atomic_open`): a file at its final name is
+always complete and verified, and a failed download leaves nothing behind. Checksums are written
+``"<sha256 hex>"`` or ``"md5:<hex>"`` (for archives whose publishers give only MD5).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import secrets
 import shutil
 import string
 import tarfile
@@ -33,6 +32,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+
+from .. import _atomic
 
 __all__ = [
     "DownloadError",
@@ -50,6 +51,7 @@ __all__ = [
 
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 _CHUNK = 1 << 20
+PART_SUFFIX = ".part"  # partial downloads, distinct from other writers' .tmp files
 
 
 class DownloadError(OSError):
@@ -74,13 +76,13 @@ def _parse_checksum(checksum: str | None) -> tuple[str, str] | None:
 
 
 def open_temp_beside(path: Path) -> tuple[BinaryIO, Path]:
-    """A new, exclusively created temporary file next to ``path``, for a write-then-``os.replace``.
+    """A new, exclusively created temporary file ``.<name>.<random>.part`` next to ``path``, for a
+    write-then-``os.replace`` (:func:`minidl._atomic.open_temp_beside`, the one implementation).
 
     Unlike ``tempfile.mkstemp`` (mode 0600) it gets the usual permissions allowed by the umask, so the
     file renamed into a shared data folder stays readable by others.
     """
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.part"
-    return open(tmp, "xb"), tmp
+    return _atomic.open_temp_beside(path, suffix=PART_SUFFIX)
 
 
 def _new_hash(algo: str) -> Any:
@@ -181,31 +183,24 @@ def download_url(url: str, path: str | os.PathLike, checksum: str | None = None,
     """
     path = Path(path)
     spec = _parse_checksum(checksum)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out, tmp = open_temp_beside(path)
-    try:
-        h = _new_hash(spec[0]) if spec else None
-        size = 0
-        with out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            declared = resp.headers.get("Content-Length")
-            try:
-                while chunk := resp.read(_CHUNK):
-                    out.write(chunk)
-                    size += len(chunk)
-                    if h is not None:
-                        h.update(chunk)
-            except http.client.IncompleteRead as e:
-                raise ChecksumError(f"{url}: truncated download: connection closed early ({e!r})") from None
-            out.flush()
-            os.fsync(out.fileno())
+    h = _new_hash(spec[0]) if spec else None
+    size = 0
+    # the checks raise inside the block: atomic_open then deletes the .part file and never renames it
+    with _atomic.atomic_open(path, "wb", suffix=PART_SUFFIX) as out, \
+            urllib.request.urlopen(url, timeout=timeout) as resp:
+        declared = resp.headers.get("Content-Length")
+        try:
+            while chunk := resp.read(_CHUNK):
+                out.write(chunk)
+                size += len(chunk)
+                if h is not None:
+                    h.update(chunk)
+        except http.client.IncompleteRead as e:
+            raise ChecksumError(f"{url}: truncated download: connection closed early ({e!r})") from None
         if declared is not None and int(declared) != size:
             raise ChecksumError(f"{url}: truncated download: got {size} of {declared} bytes")
         if h is not None and spec is not None and h.hexdigest() != spec[1]:
             raise ChecksumError(f"{url}: {spec[0].upper()} mismatch: expected {spec[1]}, got {h.hexdigest()}")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

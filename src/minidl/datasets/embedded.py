@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from .base import ImageArrayDataset
 from .download import file_digest
 from .idx import read_idx, write_idx
@@ -102,7 +103,7 @@ def build(source_dir: str | os.PathLike, out_dir: str | os.PathLike = DATA_DIR,
     for split in per_class:
         for name in _files(split).values():
             manifest["files"][name] = file_digest(out_dir / name)
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 

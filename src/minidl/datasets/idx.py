@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .download import open_temp_beside
+from .._atomic import atomic_write_bytes
 
 __all__ = ["read_idx", "write_idx", "IDX_TYPES"]
 
@@ -89,8 +89,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None, dtype: npt.DTypeL
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> Path:
     """Write ``array`` as an IDX file, gzipped if ``compress`` (default: when the name ends in ``.gz``).
 
-    Deterministic bytes (the gzip header holds no name and mtime 0), written atomically: a temporary
-    file in the same folder, then ``os.replace``.
+    Deterministic bytes (the gzip header holds no name and mtime 0), written atomically
+    (:func:`minidl._atomic.atomic_write_bytes`: a temporary file in the same folder, then ``os.replace``).
     """
     path = Path(path)
     array = np.asarray(array)
@@ -110,12 +110,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
     )
     if compress if compress is not None else path.suffix == ".gz":
         payload = gzip.compress(payload, compresslevel=9, mtime=0)
-    out, tmp = open_temp_beside(path)
-    try:
-        with out:
-            out.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(path, payload)

@@ -1,52 +1,23 @@
 """Helpers shared by the plots, the written report and the graph export.
 
-* atomic file writes: a file is written under a temporary name in its destination directory and moved into
-  place with :func:`os.replace`, so a reader (or a crash mid-write) never sees half a PNG or half a report;
+* atomic file writes (:func:`atomic_path`, :func:`atomic_write_text`, re-exported from :mod:`minidl._atomic`,
+  the one implementation): a reader, or a crash mid-write, never sees half a PNG or half a report;
 * reading a series out of a run history, whatever shape the history comes in;
 * formatting numbers and durations for people.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import secrets
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-PathLike = str | os.PathLike
+from .._atomic import PathLike, atomic_path, atomic_write_text
 
-
-@contextlib.contextmanager
-def atomic_path(path: PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success move it onto ``path``, on error delete it.
-
-    The temporary file lives in the destination directory so that :func:`os.replace` is a rename within
-    one filesystem, which is atomic on POSIX and Windows. Missing parent directories are created. The
-    temporary path is only named, not created, so whatever writes it (``savefig``, ``dot -o``) creates the
-    file with the usual permissions of the user's umask (``mkstemp`` would leave it private, 0600).
-    """
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
-    try:
-        yield tmp
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def atomic_write_text(path: PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
+__all__ = ["PathLike", "atomic_path", "atomic_write_text", "history_keys", "get_series", "is_fraction",
+           "fmt_number", "fmt_percent", "fmt_duration"]
 
 
 def history_keys(history: Any) -> list[str]:

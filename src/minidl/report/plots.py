@@ -1,8 +1,8 @@
 """Figures of a training run, written as PNG files: curves, confusion matrix, galleries, filters.
 
 Every ``plot_*`` function takes plain NumPy arrays / lists / dicts (minidl tensors work too, through
-``np.asarray``), writes one PNG atomically (a temporary file in the same directory, then :func:`os.replace`)
-and returns its :class:`~pathlib.Path`.
+``np.asarray``), writes one PNG atomically (:func:`minidl._atomic.atomic_path`: a temporary file in the same
+directory, then :func:`os.replace`) and returns its :class:`~pathlib.Path`.
 
 Size: a figure is ``figsize`` inches at ``dpi`` dots per inch, so the PNG is exactly
 ``int(figsize[0] * dpi) x int(figsize[1] * dpi)`` pixels (no tight bounding box that would change it).
@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._util import PathLike, atomic_path, get_series, history_keys, is_fraction
+from .._atomic import PathLike, atomic_path
+from ._util import get_series, history_keys, is_fraction
 
 __all__ = [
     "plots_available", "PLOT_INSTALL_HINT", "DEFAULT_DPI", "CURVE_FIGSIZE", "SQUARE_FIGSIZE",

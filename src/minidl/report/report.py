@@ -33,10 +33,9 @@ from urllib.parse import quote
 
 import numpy as np
 
+from .._atomic import PathLike, atomic_write_text
 from .._version import __version__
 from ._util import (
-    PathLike,
-    atomic_write_text,
     fmt_duration,
     fmt_number,
     fmt_percent,

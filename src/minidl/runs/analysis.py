@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import report
+from .._atomic import atomic_path
 from ..nn import Module
-from ..report._util import atomic_path
 from ..training import CheckpointError, History, load_checkpoint, predict
 from ..training.checkpoint import load_model_state
 from ..transforms import Normalize

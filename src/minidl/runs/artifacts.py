@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..report._util import atomic_write_text
+from .._atomic import atomic_write_text
 from ..tensor import Tensor
 from ..training import History, load_tree, save_tree
 

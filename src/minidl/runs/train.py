@@ -27,8 +27,9 @@ from typing import Any, TextIO
 import numpy as np
 
 from .. import random as mrandom
+from .._atomic import atomic_write_text
 from .._version import __version__
-from ..report._util import atomic_write_text, fmt_duration
+from ..report._util import fmt_duration
 from ..report.summary import summary as model_summary
 from ..training import Callback, CheckpointError, History, ProgressBar, Trainer, load_checkpoint
 from . import artifacts as A

@@ -9,9 +9,10 @@ A checkpoint is one ``.npz`` file written with :func:`numpy.savez`:
   reference ``{"__array__": key}``; tuples, dicts with non-string keys and NumPy scalars have tagged forms
   too, so a tree round-trips to equal Python values (``{0: ...}`` keys stay ints, tuples stay tuples).
 
-Reading uses ``np.load(..., allow_pickle=False)``: a checkpoint can never run code. Writing goes to a
-temporary file in the same directory, is fsync'ed and then renamed over the target with ``os.replace``, so a
-crash mid-write leaves either the old checkpoint or the new one, never a torn file.
+Reading uses ``np.load(..., allow_pickle=False)``: a checkpoint can never run code. Writing goes through
+:func:`minidl._atomic.atomic_open`: a temporary file in the same directory (with the umask's permissions),
+fsync'ed and then renamed over the target with ``os.replace``, so a crash mid-write leaves either the old
+checkpoint or the new one, never a torn file.
 
 :func:`save_tree`/:func:`load_tree` store any such tree; :func:`save_checkpoint`/:func:`restore_checkpoint`
 build and apply the trainer's tree (model, optimizer, scheduler, RNG states, epoch, history, config). The
@@ -20,10 +21,8 @@ homework :class:`~minidl.training.Solver` uses the same two tree functions.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as mrandom
+from .._atomic import atomic_open
 from ..tensor import Tensor
 
 __all__ = [
@@ -126,34 +126,9 @@ def save_tree(path: str | os.PathLike, tree: Mapping[str, Any], kind: str = "tre
     body = {k: _encode(v, k, arrays) for k, v in tree.items()}
     meta = json.dumps({"format": FORMAT, "version": VERSION, "kind": kind, "tree": body})
     arrays[META_KEY] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
     return path
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_tree(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:

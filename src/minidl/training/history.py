@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._atomic import atomic_write_text
+
 __all__ = ["History", "resolve_mode"]
 
 #: The per-epoch series every run records (others, e.g. from callbacks, may be added).
@@ -124,10 +126,10 @@ class History:
         return h
 
     def to_json(self, path: str | os.PathLike | None = None, indent: int | None = None) -> str:
-        """The history as JSON text; also written to ``path`` if given."""
+        """The history as JSON text; also written (atomically) to ``path`` if given."""
         text = json.dumps(self.to_dict(), indent=indent)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            atomic_write_text(path, text)
         return text
 
     @classmethod
