@@ -9,11 +9,12 @@ alternate between the two libraries, and the script reports medians over the epo
 * model FLOP utilisation: training FLOP/s over this machine's float32 GEMM peak, measured in the same run;
 * evaluation (``no_grad``) throughput;
 * peak memory of a short training run, each library in a fresh subprocess (peak RSS growth over the
-  process's state just before the model is built).
+  process's state just before the model is built, the peak mark reset there).
 
     python benchmarks/train_speed.py                 # full epochs on Fashion-MNIST, 2 threads
     python benchmarks/train_speed.py --quick         # a few hundred steps per workload
     python benchmarks/train_speed.py --threads 1 --json results.json
+    python benchmarks/train_speed.py --profile lenet5 --steps 100   # per-op time of one workload
 """
 
 from __future__ import annotations
@@ -265,15 +266,39 @@ def memory_probe(lib_name: str, wl_name: str, steps: int) -> None:
     y = rng.integers(0, 10, steps * wl.batch_size)
     gc.collect()
     base = _rss_mb()
+    reset = _reset_peak_rss()
     runner = Runner(lib, wl, None)
     runner.epoch(x, y, np.arange(len(x)), steps)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{peak - base:.1f}")
+    print(f"{_peak_rss_mb(reset) - base:.1f}")
 
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _reset_peak_rss() -> bool:
+    """Restart the kernel's peak-RSS mark here (Linux: "5" into clear_refs), so the peak excludes imports.
+
+    ``ru_maxrss`` cannot serve: Linux carries it across fork and exec, so a probe started from the
+    benchmark process would report the parent's (growing) peak, the same for both libraries.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb(reset: bool) -> float:
+    """Peak RSS since :func:`_reset_peak_rss` (VmHWM), else the process's ru_maxrss."""
+    if reset:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def limit_threads(threads: int) -> Any:
@@ -310,16 +335,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--json", help="write the results here")
+    p.add_argument("--profile", metavar="WORKLOAD",
+                   help="instead of the benchmark, print where WORKLOAD's training step spends its time, per "
+                        "phase (both libraries) and per minidl op forward/backward")
+    p.add_argument("--torch-ops", action="store_true",
+                   help="with --profile, also print torch.profiler's table")
+    p.add_argument("--cpu-clock", action="store_true",
+                   help="with --profile and --threads 1, time by the thread's CPU time "
+                        "(robust on a loaded machine)")
     p.add_argument("--memory-probe", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
     p.add_argument("--probe-steps", type=int, default=30, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    limiter = limit_threads(args.threads)
+    _limiter = limit_threads(args.threads)  # kept for the whole run
     if args.memory_probe:
         memory_probe(*args.memory_probe, args.probe_steps)
         return 0
     use_torch = torch is not None and not args.no_torch
     steps = 200 if args.quick and args.steps is None else args.steps
     data = load_data()
+    if args.profile:
+        from op_profile import profile  # a sibling module: benchmarks/ is on sys.path when run as a script
+
+        wl = next((w for w in WORKLOADS if w.name == args.profile), None)
+        if wl is None:
+            names = [w.name for w in WORKLOADS]
+            p.error(f"--profile: unknown workload {args.profile!r}; choose from {names}")
+        cpu_clock = args.cpu_clock and args.threads == 1
+        profile(Runner, wl, data, steps or 100, use_torch, args.torch_ops, cpu_clock)
+        return 0
     peak = gemm_peak_gflops()
     blas = _blas_info()
     print(f"minidl {minidl.__version__}  torch {torch.__version__ if use_torch else '-'}  threads {args.threads}  "

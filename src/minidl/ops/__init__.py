@@ -4,6 +4,7 @@ Families live in their own modules; this namespace gathers them so ``minidl.ops.
 works for homework-style use and ``minidl.ops.conv2d(x, w)`` runs the op through the autograd engine.
 """
 
+from ._memory import keep_freed_memory
 from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .base import Op, wants
 from .conv import conv2d
@@ -33,6 +34,8 @@ from .norm import batch_norm, layer_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .reduce import amax, amin, mean, sum
 from .shape import cat, getitem, permute, reshape, stack
+
+keep_freed_memory()  # training steps reuse large blocks instead of page-faulting them in again (see _memory)
 
 __all__ = [
     "Op", "wants",

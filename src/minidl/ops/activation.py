@@ -94,8 +94,8 @@ class LeakyReLU(Op):
     def forward(self, x, negative_slope=0.01):
         check_float(self.name, x)
         a = float(negative_slope)
-        ax = x * x.dtype.type(a)
-        out = xp.maximum(x, ax) if a <= 1 else xp.minimum(x, ax)
+        out = x * x.dtype.type(a)  # then max/min in place: two passes, one allocation
+        (xp.maximum if a <= 1 else xp.minimum)(out, x, out=out)
         return out, (x, a)
 
     def backward(self, dout, cache, needs=None):
@@ -103,7 +103,8 @@ class LeakyReLU(Op):
         t = x.dtype.type
         slope = (x > 0) * t(1 - a)  # scalars typed so that bool * scalar stays in x's dtype
         slope += t(a)
-        return (dout * slope,)
+        slope *= dout  # in place: the slope array becomes dx
+        return (slope,)
 
 
 class Sigmoid(Op):
@@ -120,7 +121,10 @@ class Sigmoid(Op):
         return out, out
 
     def backward(self, dout, cache, needs=None):
-        return (dout * cache * (1 - cache),)
+        dx = 1 - cache
+        dx *= cache
+        dx *= dout
+        return (dx,)
 
 
 class Tanh(Op):
@@ -134,7 +138,10 @@ class Tanh(Op):
         return out, out
 
     def backward(self, dout, cache, needs=None):
-        return (dout * (1 - cache * cache),)
+        dx = cache * cache
+        xp.subtract(1, dx, out=dx)
+        dx *= dout
+        return (dx,)
 
 
 class Softmax(Op):

@@ -6,10 +6,11 @@ from ..backend import xp
 from .base import Op, wants
 
 
-def _sum_rows(d):
-    """Σ over all leading axes of d, as one GEMV (``ones @ d``), much faster than ``d.sum(0)`` on narrow d."""
-    d2 = d.reshape(-1, d.shape[-1])
-    return xp.ones(d2.shape[0], dtype=d.dtype) @ d2
+def sum_rows(d):
+    """Σ over all leading axes of d (bias gradients): einsum's column sums, 2-6x faster than ``d.sum(0)`` on
+    narrow d, within 1.1-1.5x of a BLAS ``ones @ d`` but single-threaded: threaded OpenBLAS matrix-vector
+    products stalled for milliseconds here when the other core was busy."""
+    return xp.einsum("mo->o", d.reshape(-1, d.shape[-1]))
 
 
 class MatMul(Op):
@@ -71,7 +72,7 @@ class Linear(Op):
         dw = None
         if wants(needs, 1):
             dw = dout.reshape(-1, dout.shape[-1]).T @ x.reshape(-1, x.shape[-1])
-        db = _sum_rows(dout) if has_bias and wants(needs, 2) else None
+        db = sum_rows(dout) if has_bias and wants(needs, 2) else None
         return dx, dw, db
 
 

@@ -2,11 +2,16 @@
 
 Both normalise groups of M values, x̂ = (x − μ) / √(σ² + ε) with the group mean μ and biased variance σ²,
 then apply an optional affine map y = γ x̂ + β. They share one implementation of the statistics and of the
-backward through the normalisation; only the grouping differs. Arrays are viewed in a working layout where
-every group is reduced by one einsum:
+backward through the normalisation; only the grouping differs. Arrays are worked on as a 2-D view whose
+groups a small :class:`_Groups` object knows how to reduce and broadcast:
 
-* batch norm: (N, C, S), S = product of the spatial sizes, one group per channel (reduce axes 0 and 2);
-* layer norm: (R, D), D = product of ``normalized_shape``, one group per row (reduce axis 1).
+* layer norm: (R, D), D = product of ``normalized_shape``, one group per row;
+* batch norm: (N, F), F = C·S features (S = product of the spatial sizes), one group per channel. The
+  features are ordered (c, s) for NCHW memory and (s, c) for channels-last memory (a convolution's
+  output), so the view is free either way; per-channel vectors are expanded to per-feature rows of F
+  values (``np.repeat`` / ``np.tile``), so every elementwise pass broadcasts one contiguous row over N
+  rows. (The former (N, C, S) view copied channels-last inputs and broadcast over a narrow axis there:
+  measured 3x slower.)
 
 Backward through x̂ (the classic compact form), for dL/dx̂ = g over a group of M values:
     dx = (1/M) · (1/√(σ² + ε)) · (M g − Σ g − x̂ Σ (g ⊙ x̂)).
@@ -23,36 +28,96 @@ from ..backend import xp
 from ..tensor import Tensor
 from .activation import check_float
 from .base import Op, wants
+from .conv import is_channels_last
 
-_REDUCED_AXES = {3: (0, 2), 2: (1,)}  # working-layout ndim -> axes of one group
+
+class _Groups:
+    """The groups of a 2-D working view: per-group reductions return compact vectors (one value per
+    group), and ``expand`` shapes such a vector to broadcast against the view."""
+
+    count: int  # M, the number of values in one group
+
+    def sum(self, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def dot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Σ a ⊙ b over each group, without materialising the product."""
+        raise NotImplementedError
+
+    def max_abs(self, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def expand(self, v: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
 
-def _group_sum(a: np.ndarray) -> np.ndarray:
-    """Σ over each group (keepdims).
+class _Rows(_Groups):
+    """Layer norm: every row of an (R, D) view is a group."""
 
-    einsum runs its own single-threaded SIMD loops: within ~1.4x of a BLAS product with a ones vector on
-    small arrays and 1.5x faster than ``ndarray.sum`` over several axes, yet free of the multi-millisecond
-    stalls that threaded OpenBLAS matrix-vector products showed here on 2-8 MB arrays with shared cores.
+    def __init__(self, d: int) -> None:
+        self.count = d
+
+    def sum(self, a):
+        return xp.einsum("rd->r", a)
+
+    def dot(self, a, b):
+        return xp.einsum("rd,rd->r", a, b)
+
+    def max_abs(self, a):
+        return xp.abs(a).max(axis=1)
+
+    def expand(self, v):
+        return v[:, None]
+
+
+class _Channels(_Groups):
+    """Batch norm: channel c of x (N, C, *spatial), in the (N, F) feature view of the module docstring.
+
+    einsum's column sums run their own SIMD loops: within ~1.4x of a BLAS product with a ones vector, yet
+    free of the multi-millisecond stalls that threaded OpenBLAS matrix-vector products showed here on
+    2-8 MB arrays with shared cores.
     """
-    if a.ndim == 3:
-        return xp.einsum("ncs->c", a)[None, :, None]
-    return xp.einsum("rd->r", a)[:, None]
 
+    def __init__(self, x: np.ndarray) -> None:
+        self.shape = x.shape
+        self.c, self.s = x.shape[1], math.prod(x.shape[2:])
+        self.count = x.shape[0] * self.s
+        self.channels_last = x.ndim == 4 and self.s > 1 and is_channels_last(x)
 
-def _group_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Σ a ⊙ b over each group (keepdims), without materialising the product."""
-    if a.ndim == 3:
-        return xp.einsum("ncs,ncs->c", a, b)[None, :, None]
-    return xp.einsum("rd,rd->r", a, b)[:, None]
+    def view(self, a: np.ndarray) -> np.ndarray:
+        """The (N, F) view of an array shaped like x (a copy only if its memory is in neither order)."""
+        if self.channels_last:
+            return a.transpose(0, 2, 3, 1).reshape(a.shape[0], -1)
+        return a.reshape(a.shape[0], -1)
 
+    def restore(self, a2: np.ndarray) -> np.ndarray:
+        """An (N, F) array back as x's shape (a view in x's memory order)."""
+        if self.channels_last:
+            n, c, h, w = self.shape
+            return a2.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        return a2.reshape(self.shape)
 
-def _group_count(a: np.ndarray) -> int:
-    """M, the number of values in one group of the working layout."""
-    return a.shape[0] * a.shape[2] if a.ndim == 3 else a.shape[1]
+    def _fold(self, f: np.ndarray, reduce: Any = np.add) -> np.ndarray:
+        """Per-feature values (F,) reduced to per-channel ones (C,)."""
+        if self.channels_last:
+            return reduce.reduce(f.reshape(self.s, self.c), axis=0)
+        return reduce.reduce(f.reshape(self.c, self.s), axis=1)
+
+    def sum(self, a):
+        return self._fold(xp.einsum("nf->f", a))
+
+    def dot(self, a, b):
+        return self._fold(xp.einsum("nf,nf->f", a, b))
+
+    def max_abs(self, a):
+        return self._fold(xp.abs(a).max(axis=0), np.maximum)
+
+    def expand(self, v):
+        return xp.tile(v, self.s) if self.channels_last else xp.repeat(v, self.s)
 
 
 def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
-    """γ x̂ + β with optional γ, β (already shaped to broadcast against the working layout)."""
+    """γ x̂ + β with optional γ, β (already shaped to broadcast against the working view)."""
     if w is None:
         return xhat if b is None else xhat + b
     out = xhat * w
@@ -61,53 +126,54 @@ def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.
     return out
 
 
-def _normalize(x: np.ndarray, eps: float) -> tuple:
-    """x̂, 1/√(σ² + ε), μ and σ² (keepdims) of every group of the working-layout array ``x``.
+def _normalize(x: np.ndarray, groups: _Groups, eps: float) -> tuple:
+    """x̂ (shaped like ``x``), and per group (compact) 1/√(σ² + ε), μ and σ² of the working view ``x``.
 
     The statistics are two-pass (stable); if they overflow (|x| near the dtype's maximum), they are
     recomputed on x / max|x| per group, which is exact: x̂ = (x/s − μ/s) / √(σ²/s² + ε/s²).
     """
-    count = _group_count(x)
+    count = groups.count
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = _group_sum(x) / count
-        xc = x - mean
-        var = _group_dot(xc, xc) / count
+        mean = groups.sum(x) / count
+        xc = x - groups.expand(mean)
+        var = groups.dot(xc, xc) / count
     if not (xp.isfinite(mean).all() and xp.isfinite(var).all()):
-        return _normalize_scaled(x, eps, count)
+        return _normalize_scaled(x, groups, eps)
     inv_std = 1.0 / xp.sqrt(var + eps)
-    xc *= inv_std
+    xc *= groups.expand(inv_std)
     return xc, inv_std, mean, var
 
 
-def _normalize_scaled(x: np.ndarray, eps: float, count: int) -> tuple:
+def _normalize_scaled(x: np.ndarray, groups: _Groups, eps: float) -> tuple:
     """:func:`_normalize` near overflow: statistics of x/s with s = max|x| per group (so |x/s| ≤ 1)."""
+    count = groups.count
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        s = xp.abs(x).max(axis=_REDUCED_AXES[x.ndim], keepdims=True)
+        s = groups.max_abs(x)
         s[s == 0] = 1
-        xs = x / s
-        mean_s = _group_sum(xs) / count
-        xs -= mean_s
-        var_s = _group_dot(xs, xs) / count
+        xs = x / groups.expand(s)
+        mean_s = groups.sum(xs) / count
+        xs -= groups.expand(mean_s)
+        var_s = groups.dot(xs, xs) / count
         inv_std_s = 1.0 / xp.sqrt(var_s + eps / (s * s))
-        xs *= inv_std_s
+        xs *= groups.expand(inv_std_s)
         # the true σ² may exceed the dtype's range: it is then +inf (used only for running statistics)
         return xs, inv_std_s / s, mean_s * s, var_s * (s * s)
 
 
-def _normalized_grad(dy: np.ndarray, xhat: np.ndarray, scale: np.ndarray) -> tuple:
-    """dx = scale · (dy − (Σ dy + x̂ Σ dy ⊙ x̂)/M) over each group; also returns Σ dy and Σ dy ⊙ x̂.
+def _normalized_grad(dy: np.ndarray, xhat: np.ndarray, scale: np.ndarray, groups: _Groups) -> tuple:
+    """dx = scale · (dy − (Σ dy + x̂ Σ dy ⊙ x̂)/M) over each group; also returns Σ dy and Σ dy ⊙ x̂ (compact).
 
     With dy = dL/dx̂ and scale = 1/√(σ² + ε) this is the compact formula of the module docstring; batch norm
     passes dy = dL/dy and scale = γ/√(σ² + ε) instead (γ is constant over its groups) and reuses both sums
     as the gradients of β and γ.
     """
-    count = _group_count(dy)
-    s_dy = _group_sum(dy)
-    s_dyx = _group_dot(dy, xhat)
-    dx = xhat * (s_dyx / count)
-    dx += s_dy / count
+    count = groups.count
+    s_dy = groups.sum(dy)
+    s_dyx = groups.dot(dy, xhat)
+    dx = xhat * groups.expand(s_dyx / count)
+    dx += groups.expand(s_dy / count)
     xp.subtract(dy, dx, out=dx)
-    dx *= scale
+    dx *= groups.expand(scale)
     return dx, s_dy, s_dyx
 
 
@@ -156,52 +222,52 @@ class BatchNorm(Op):
             _check_param(self.name, what, a, (c,))
         if (running_mean is None) != (running_var is None):
             raise ValueError(f"{self.name}: give both running_mean and running_var, or neither")
-        x3 = x.reshape(n, c, math.prod(x.shape[2:]))
-        count = _group_count(x3)
+        groups = _Channels(x)
+        x2 = groups.view(x)
+        count = groups.count
         batch_stats = training or running_mean is None
         if batch_stats and count <= 1:
             raise ValueError(f"{self.name}: Expected more than 1 value per channel when training, "
                              f"got input size {x.shape}")
-        w, b = (None if a is None else a.astype(x.dtype, copy=False).reshape(1, c, 1) for a in (weight, bias))
+        w, b = (None if a is None else a.astype(x.dtype, copy=False) for a in (weight, bias))
         if not batch_stats:
             # eval: y = x · scale + shift, two passes over x (x̂ is built in backward, only for dγ)
-            mean, var = (a.astype(x.dtype, copy=False).reshape(1, c, 1) for a in (running_mean, running_var))
+            mean, var = (a.astype(x.dtype, copy=False) for a in (running_mean, running_var))
             inv_std = 1.0 / xp.sqrt(var + eps)
             scale = inv_std if w is None else inv_std * w
             shift = -mean * scale if b is None else b - mean * scale
-            out = x3 * scale
-            out += shift
-            return out.reshape(x.shape), (None, (x3, mean, inv_std), scale, w is not None, b is not None)
-        xhat, inv_std, mean, var = _normalize(x3, eps)
+            out = x2 * groups.expand(scale)
+            out += groups.expand(shift)
+            cache = (groups, None, (x2, mean, inv_std), scale, w is not None, b is not None)
+            return groups.restore(out), cache
+        xhat, inv_std, mean, var = _normalize(x2, groups, eps)
         if training and running_mean is not None:
             m = float(momentum)
             running_mean *= 1 - m
-            running_mean += m * mean.reshape(c)
+            running_mean += m * mean
             running_var *= 1 - m
-            running_var += (m * count / (count - 1)) * var.reshape(c)
-        out = _affine(xhat, w, b)
+            running_var += (m * count / (count - 1)) * var
+        out = _affine(xhat, None if w is None else groups.expand(w), None if b is None else groups.expand(b))
         scale = inv_std if w is None else inv_std * w
-        return out.reshape(x.shape), (xhat, None, scale, w is not None, b is not None)
+        return groups.restore(out), (groups, xhat, None, scale, w is not None, b is not None)
 
     def backward(self, dout, cache, needs=None):
-        xhat, eval_inputs, scale, has_w, has_b = cache
+        groups, xhat, eval_inputs, scale, has_w, has_b = cache
         want_w, want_b = has_w and wants(needs, 1), has_b and wants(needs, 2)
+        d2 = groups.view(dout)
         batch_stats = eval_inputs is None
-        if batch_stats:
-            d3 = dout.reshape(xhat.shape)
-        else:  # eval caches x and the running statistics; x̂ is rebuilt only for dγ
-            x3, mean, inv_std = eval_inputs
-            d3 = dout.reshape(x3.shape)
-            xhat = (x3 - mean) * inv_std if want_w else None
+        if not batch_stats:  # eval caches x and the running statistics; x̂ is rebuilt only for dγ
+            x2, mean, inv_std = eval_inputs
+            xhat = (x2 - groups.expand(mean)) * groups.expand(inv_std) if want_w else None
         if batch_stats and wants(needs, 0):
-            dx, s_dy, s_dyx = _normalized_grad(d3, xhat, scale)
-            dx = dx.reshape(dout.shape)
+            dx, s_dy, s_dyx = _normalized_grad(d2, xhat, scale, groups)
+            dx = groups.restore(dx)
         else:  # eval: y is affine in x; or only γ, β want gradients
-            dx = (d3 * scale).reshape(dout.shape) if wants(needs, 0) else None
-            s_dy = _group_sum(d3) if want_b else None
-            s_dyx = _group_dot(d3, xhat) if want_w else None
-        dw = s_dyx.reshape(-1) if want_w else None
-        db = s_dy.reshape(-1) if want_b else None
+            dx = groups.restore(d2 * groups.expand(scale)) if wants(needs, 0) else None
+            s_dy = groups.sum(d2) if want_b else None
+            s_dyx = groups.dot(d2, xhat) if want_w else None
+        dw = s_dyx if want_w else None
+        db = s_dy if want_b else None
         return dx, dw, db
 
 
@@ -230,7 +296,8 @@ class LayerNorm(Op):
         _check_param(self.name, "bias", bias, nshape)
         d = math.prod(nshape)
         w, b = (None if a is None else a.astype(x.dtype, copy=False).reshape(d) for a in (weight, bias))
-        xhat, inv_std, _, _ = _normalize(x.reshape(math.prod(x.shape[: x.ndim - k]), d), eps)
+        groups = _Rows(d)
+        xhat, inv_std, _, _ = _normalize(x.reshape(math.prod(x.shape[: x.ndim - k]), d), groups, eps)
         return _affine(xhat, w, b).reshape(x.shape), (xhat, inv_std, w, b is not None, nshape)
 
     def backward(self, dout, cache, needs=None):
@@ -238,7 +305,7 @@ class LayerNorm(Op):
         d2 = dout.reshape(xhat.shape)
         dx = dw = db = None
         if wants(needs, 0):
-            dx, _, _ = _normalized_grad(d2 if w is None else d2 * w, xhat, inv_std)
+            dx, _, _ = _normalized_grad(d2 if w is None else d2 * w, xhat, inv_std, _Rows(xhat.shape[1]))
             dx = dx.reshape(dout.shape)
         if w is not None and wants(needs, 1):
             dw = xp.einsum("rd,rd->d", d2, xhat).reshape(nshape)

@@ -1,10 +1,15 @@
 """2-D pooling: max, average and adaptive average, NCHW as in PyTorch.
 
-Window ops run as kh·kw whole-batch array ops, one per kernel offset (:func:`~minidl.ops.conv.window_slices`):
-offset (i, j) reads one strided view of the input covering every output at once. Pairwise ``np.maximum`` /
-``np.add`` over those views is about 10x faster than ``.max(axis=...)`` over a window axis. These ufuncs
-follow their input's memory order, so a channels-last input (the convolution's output) gives a
-channels-last output and gradient, with nothing transposed.
+Window ops run as whole-batch array ops over strided views (:func:`~minidl.ops.conv.window_slices`): the
+view of kernel offset (i, j) covers every output at once. Pairwise ``np.maximum`` / ``np.add`` over views
+is about 10x faster than ``.max(axis=...)`` over a window axis. These ufuncs follow their input's memory
+order, so a channels-last input (the convolution's output) gives a channels-last output and gradient, with
+nothing transposed; a gradient arriving in the other layout (from a Flatten) is copied into it once.
+
+Forward passes fold the window separably (:func:`_separable`): over the kh row offsets first, whose views
+are whole rows (long contiguous runs in NCHW and in NHWC memory), then over the kw column offsets of that
+smaller result. Max pooling's backward finds, per offset in row-major order, the outputs whose first
+maximum sits there with cheap contiguous boolean masks, so only two passes per offset touch strided views.
 
 Fast path, stride == kernel with no padding or dilation and sizes that divide: the offset views are the
 reshape views ``x.reshape(N, C, Ho, kh, Wo, kw)[:, :, :, i, :, j]``, nothing is padded or copied, and the
@@ -70,7 +75,7 @@ class MaxPool2d(Op):
     row-major window order on ties (as PyTorch); elements that win several overlapping windows get the sum.
     ``stride`` defaults to ``kernel_size``; ``padding`` ≤ kernel/2; ``ceil_mode`` uses PyTorch's size rule.
     Cache: the (padded) input and the output; the argmax is recovered in backward as the first offset
-    whose value equals the output, so a forward without grad pays nothing for it.
+    (row-major) whose value equals the output, so a forward without grad pays nothing for it.
     A NaN in a window propagates to the output (like PyTorch) but its gradient is dropped.
     """
 
@@ -79,36 +84,66 @@ class MaxPool2d(Op):
     def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         geo = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
         xw = _neg_inf_padded(x, geo)
-        views = [xw[..., rows, cols] for _, _, rows, cols in geo.slices()]
-        out = views[0].copy() if len(views) == 1 else xp.maximum(views[0], views[1])
-        for v in views[2:]:
-            xp.maximum(out, v, out=out)
+        out = _separable(xw, geo, xp.maximum)
         return out, (xw, out, geo)
 
     def backward(self, dout, cache, needs=None):
         xw, out, geo = cache
         cl = is_channels_last(xw)
-        # rem: the gradient not yet handed to a window element; after an output's first max takes it, 0
-        rem = empty_nchw(dout.shape, dout.dtype, cl)
-        rem[...] = dout
+        if is_channels_last(dout) != cl:  # e.g. from a Flatten: one copy beats every pass mixing layouts
+            dout = _like_layout(dout, cl)
+        dxw = empty_nchw(xw.shape, dout.dtype, cl)
         disjoint = all(s >= d * (k - 1) + 1
                        for k, s, d in zip(geo.kernel, geo.stride, geo.dilation, strict=True))
-        dxw = empty_nchw(xw.shape, dout.dtype, cl)
         if not geo.tiles:
             dxw.fill(0)
-        share = None if disjoint else empty_nchw(dout.shape, dout.dtype, cl)
+        # hit: outputs whose first max sits at this offset; free: outputs whose max no earlier offset took.
+        # Bool masks are cheap contiguous passes; per offset only two passes touch the strided views.
         hit = empty_nchw(dout.shape, bool, cl)
+        free = empty_nchw(dout.shape, bool, cl)
+        share = None if disjoint else empty_nchw(dout.shape, dout.dtype, cl)
         last = geo.kernel[0] * geo.kernel[1] - 1
         for k, (_, _, rows, cols) in enumerate(geo.slices()):
             xp.equal(xw[..., rows, cols], out, out=hit)
-            target = dxw[..., rows, cols] if disjoint else share
-            xp.multiply(hit, rem, out=target)
-            if not disjoint:
+            if k:
+                xp.logical_and(hit, free, out=hit)
+            if disjoint:  # every element is in one window: write its gradient directly
+                xp.multiply(hit, dout, out=dxw[..., rows, cols])
+            else:
+                xp.multiply(hit, dout, out=share)
                 dxw[..., rows, cols] += share
-            if k < last:
-                rem -= target
+            if k == 0:
+                xp.logical_not(hit, out=free)
+            elif k < last:
+                xp.logical_xor(free, hit, out=free)  # free & ~hit, as hit ⊆ free
         (top, left), (h, w) = geo.padding, geo.x_shape[2:]
         return (dxw[..., top:top + h, left:left + w],)
+
+
+def _separable(x: np.ndarray, geo: _PoolGeometry, ufunc: np.ufunc) -> np.ndarray:
+    """``ufunc`` (maximum or add) folded over every window, separably: first over its kh row offsets (views
+    of whole rows: long runs in either memory layout), then over the kw column offsets of that (Ho, Wp)
+    result. (kh − 1) + (kw − 1) passes instead of kh·kw − 1 over short runs: measured 1.3-2x faster."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    rows = _fold(ufunc, [x[..., i * dh:i * dh + sh * (ho - 1) + 1:sh, :] for i in range(kh)])
+    return _fold(ufunc, [rows[..., j * dw:j * dw + sw * (wo - 1) + 1:sw] for j in range(kw)])
+
+
+def _fold(ufunc: np.ufunc, views: list[np.ndarray]) -> np.ndarray:
+    """ufunc(ufunc(v0, v1), v2)... of same-shape views, as a new array."""
+    if len(views) == 1:
+        return views[0].copy()
+    out = ufunc(views[0], views[1])
+    for v in views[2:]:
+        ufunc(out, v, out=out)
+    return out
+
+
+def _like_layout(a: np.ndarray, channels_last: bool) -> np.ndarray:
+    """``a`` (N, C, H, W) copied into the given memory layout."""
+    out = empty_nchw(a.shape, a.dtype, channels_last)
+    out[...] = a
+    return out
 
 
 def _neg_inf_padded(x: np.ndarray, geo: _PoolGeometry) -> np.ndarray:
@@ -154,7 +189,7 @@ class AvgPool2d(Op):
     number of real input elements in it. Each factors into a per-axis count, so
     y = A_h x A_wᵀ with A[o, t] = 1/D_axis[o] for the real positions t in window o, and
     dL/dx = A_hᵀ · dL/dy · A_w. When the windows tile the input (the fast path) y is instead the sum of
-    the kh·kw offset views times 1/(kh·kw), and dL/dx puts dL/dy / (kh·kw) at every element.
+    windows (summed separably) times 1/(kh·kw), and dL/dx puts dL/dy / (kh·kw) at every element.
     ``stride`` defaults to ``kernel_size``; ``padding`` ≤ kernel/2; ``ceil_mode`` uses PyTorch's size rule.
     """
 
@@ -168,12 +203,8 @@ class AvgPool2d(Op):
             raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got {divisor_override!r}")
         if geo.tiles:
             scale = x.dtype.type(1.0 / (divisor_override or geo.kernel[0] * geo.kernel[1]))
-            views = [x[..., rows, cols] for _, _, rows, cols in geo.slices()]
-            out = views[0] * scale if len(views) == 1 else xp.add(views[0], views[1])
-            for v in views[2:]:
-                xp.add(out, v, out=out)
-            if len(views) > 1:
-                out *= scale
+            out = _separable(x, geo, xp.add)
+            out *= scale
             return out, (None, (geo, scale, is_channels_last(x)))
         mats = []
         for axis in range(2):
@@ -194,7 +225,8 @@ class AvgPool2d(Op):
         if mats is not None:
             return (_separable_grad(dout, mats),)
         geo, scale, cl = tiled
-        g = dout * scale
+        g = empty_nchw(dout.shape, dout.dtype, cl)  # scaled in x's layout, so the writes below stream
+        xp.multiply(dout, scale, out=g)
         dx = empty_nchw(geo.x_shape, g.dtype, cl)
         for _, _, rows, cols in geo.slices():
             dx[..., rows, cols] = g

@@ -1,0 +1,245 @@
+"""The speed paths chosen inside the ops (issue "Performance"): every kernel variant must give the same
+results as PyTorch (float64, 1e-6) whichever one the shape selects, and the selection itself must pick the
+fast variant for the course models.
+
+Variants are forced by patching the selection constants of the op modules, so each one is tested on the
+same inputs: conv2d's wide columns (B > 1) against plain im2col (B = 1), the fused bias against the added
+one, the three dx forms (transposed convolution, wide patches, per-offset blocks), both memory layouts of
+the input and of the incoming gradient for pooling and batch norm.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minidl
+import minidl.nn.functional as F
+import minidl.ops.conv as conv_mod
+from conftest import requires_torch, to_torch, torch
+from minidl import Tensor, ops
+from minidl.gradcheck import gradcheck
+
+TOL = 1e-6
+
+
+def close(ours, theirs, rtol: float = TOL) -> None:
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-10)
+
+
+def channels_last(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+# ------------------------------------------------------------------------------------------------ conv2d
+# (N, C, H, W, O, kh, kw, params): shapes where the default picks wide columns, 'same' padding (dx as a
+# transposed convolution), strides and dilation (per-offset blocks), groups
+CONV_CASES = [
+    pytest.param((2, 1, 10, 10, 3, 3, 3, {}), id="wide-c1"),
+    pytest.param((2, 3, 9, 8, 4, 3, 2, {}), id="wide-odd"),
+    pytest.param((2, 3, 8, 8, 5, 3, 3, {"padding": 1}), id="same"),
+    pytest.param((2, 4, 7, 9, 6, 3, 3, {"padding": (2, 1)}), id="pad-uneven"),
+    pytest.param((2, 3, 9, 9, 4, 3, 3, {"stride": 2, "padding": 1}), id="stride2"),
+    pytest.param((1, 2, 9, 10, 3, 3, 2, {"stride": (1, 2), "dilation": (1, 2)}), id="dilation"),
+    pytest.param((2, 4, 8, 8, 6, 3, 3, {"padding": 1, "groups": 2}), id="groups-same"),
+    pytest.param((2, 4, 7, 8, 4, 2, 3, {"groups": 4}), id="depthwise-wide"),
+    pytest.param((1, 2, 6, 6, 3, 4, 4, {"padding": "same"}), id="same-even"),
+]
+
+# forcing: plain im2col everywhere / no fused bias / no transposed-conv dx / K-major column matrices
+VARIANTS = {
+    "default": {},
+    "plain-im2col": {"_WIDE_MAX_OUT": 0},
+    "bias-added": {"_FUSE_BIAS_MAX_K": 0},
+    "no-transposed-dx": {"_transposed_is_same": lambda geo: False},
+    "k-major": {"_K_MAJOR_MAX_CHANNELS": 64, "_WIDE_MAX_OUT": 0},
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("layout", ["nchw", "channels-last"])
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's note on 'same' with an even kernel
+def test_conv2d_every_kernel_variant_matches_torch(case, variant, layout, rng, monkeypatch):
+    for name, value in VARIANTS[variant].items():
+        monkeypatch.setattr(conv_mod, name, value)
+    n, c, h, w, o, kh, kw, params = case
+    x = rng.standard_normal((n, c, h, w))
+    x = channels_last(x) if layout == "channels-last" else x
+    weight = rng.standard_normal((o, c // params.get("groups", 1), kh, kw))
+    bias = rng.standard_normal(o)
+    out, cache = ops.conv2d.forward(x, weight, bias, **params)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = ops.conv2d.backward(dout, cache)
+
+    tx, tw, tb = to_torch(x, True), to_torch(weight, True), to_torch(bias, True)
+    tout = torch.nn.functional.conv2d(tx, tw, tb, **params)
+    tout.backward(to_torch(dout))
+    close(out, tout)
+    close(dx, tx.grad)
+    close(dw, tw.grad)
+    close(db, tb.grad)
+
+
+@pytest.mark.parametrize("case", CONV_CASES[:3] + CONV_CASES[6:7])
+def test_conv2d_wide_and_fused_paths_pass_gradcheck(case, rng):
+    n, c, h, w, o, kh, kw, params = case
+    x = rng.standard_normal((n, c, h, w))
+    weight = rng.standard_normal((o, c // params.get("groups", 1), kh, kw))
+    bias = rng.standard_normal(o)
+    report = gradcheck(lambda a, b, d: F.conv2d(a, b, d, **params), x, weight, bias)
+    assert report.ok, str(report)
+    assert report.max_rel_error < TOL
+
+
+def test_conv2d_plan_picks_wide_columns_for_lenet_and_plain_ones_for_wide_layers():
+    def plan(x_shape, w_shape, **params):
+        x = np.zeros(x_shape, np.float32)
+        _, cache = ops.conv2d.forward(x, np.zeros(w_shape, np.float32), np.zeros(w_shape[0], np.float32),
+                                      **params)
+        return cache[3]
+
+    lenet1 = plan((2, 1, 28, 28), (6, 1, 5, 5))
+    lenet2 = plan((2, 6, 12, 12), (16, 6, 5, 5))
+    wide64 = plan((2, 64, 7, 7), (64, 64, 3, 3), padding=1)
+    assert (lenet1.block, lenet1.span, lenet1.fuse_bias) == (8, 12, True)
+    assert (lenet2.block, lenet2.span, lenet2.fuse_bias) == (2, 6, True)
+    assert (wide64.block, wide64.fuse_bias) == (1, False)
+
+
+def test_conv2d_dx_form_follows_the_geometry():
+    def geo(x_shape, w_shape, padding):
+        _, cache = ops.conv2d.forward(np.zeros(x_shape), np.zeros(w_shape), padding=padding)
+        return cache[2]
+
+    assert conv_mod._transposed_is_same(geo((1, 2, 7, 7), (3, 2, 3, 3), 1))  # 'same': dx is a convolution
+    assert not conv_mod._transposed_is_same(geo((1, 2, 12, 12), (3, 2, 5, 5), 0))  # valid: it would grow
+
+
+@pytest.mark.parametrize("case", CONV_CASES[:4])
+def test_conv2d_float32_paths_stay_float32(case, rng):
+    n, c, h, w, o, kh, kw, params = case
+    x = rng.standard_normal((n, c, h, w))
+    weight, bias = rng.standard_normal((o, c, kh, kw)), rng.standard_normal(o)
+    out64, cache64 = ops.conv2d.forward(x, weight, bias, **params)
+    out32, cache32 = ops.conv2d.forward(*(a.astype(np.float32) for a in (x, weight, bias)), **params)
+    dout = rng.standard_normal(out64.shape)
+    grads64 = ops.conv2d.backward(dout, cache64)
+    grads32 = ops.conv2d.backward(dout.astype(np.float32), cache32)
+    for ours, ref in zip((out32, *grads32), (out64, *grads64), strict=True):
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-5 * float(np.abs(ref).max()))
+
+
+def test_first_conv_layer_never_computes_its_input_gradient(rng, monkeypatch):
+    """The engine passes ``needs``: a conv on data (no grad) must skip dx entirely."""
+    for name in ("_col2im", "_col2im_patches"):
+        monkeypatch.setattr(conv_mod, name, lambda *a, **k: pytest.fail("dx computed for a data input"))
+    layer = minidl.nn.Conv2d(1, 4, 3, padding=1)  # 'same': dx would go through the forward path
+    seen = []
+    real_conv = conv_mod._conv
+    monkeypatch.setattr(conv_mod, "_conv", lambda *a: seen.append(1) or real_conv(*a))
+    x = Tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
+    layer(x).sum().backward()
+    assert len(seen) == 1  # the forward only
+    assert layer.weight.grad is not None and layer.bias.grad is not None
+
+
+# ------------------------------------------------------------------------------------------------ pooling
+@requires_torch
+@pytest.mark.parametrize(("op", "params"), [
+    ("max_pool2d", {"kernel_size": 2}),
+    ("max_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("avg_pool2d", {"kernel_size": 2}),
+])
+@pytest.mark.parametrize("x_layout", ["nchw", "channels-last"])
+@pytest.mark.parametrize("dout_layout", ["nchw", "channels-last"])
+def test_pooling_gradient_in_either_layout_matches_torch(op, params, x_layout, dout_layout, rng):
+    x = np.maximum(rng.standard_normal((2, 5, 8, 8)), 0.0)  # ReLU'd: whole windows tie at 0
+    x[1, 2, :, ::2] = 1.0  # ties inside windows, across rows
+    x = channels_last(x) if x_layout == "channels-last" else x
+    out, cache = getattr(ops, op).forward(x, **params)
+    dout = rng.standard_normal(out.shape)
+    dout = channels_last(dout) if dout_layout == "channels-last" else dout  # e.g. from a Flatten: NCHW
+    (dx,) = getattr(ops, op).backward(dout, cache)
+    tx = to_torch(x, True)
+    getattr(torch.nn.functional, op)(tx, **params).backward(to_torch(dout))
+    close(out, getattr(torch.nn.functional, op)(to_torch(x), **params))
+    close(dx, tx.grad)
+
+
+def test_max_pool2d_output_keeps_the_input_layout(rng):
+    x = channels_last(rng.standard_normal((2, 3, 8, 8)))
+    out, _ = ops.max_pool2d.forward(x, kernel_size=2)
+    assert out.strides[1] < out.strides[3]  # channels-last, like the conv output it pools
+
+
+# ------------------------------------------------------------------------------------------------ batch norm
+@requires_torch
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("layout", ["nchw", "channels-last"])
+def test_batch_norm_channels_last_matches_torch(training, layout, rng):
+    x = rng.standard_normal((4, 3, 5, 6)) * 2 + 0.5
+    x = channels_last(x) if layout == "channels-last" else x
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
+    dout = rng.standard_normal(x.shape)
+    trm, trv = to_torch(rm), to_torch(rv)  # copies, before ours are updated in place
+    out, cache = ops.batch_norm.forward(x, w, b, rm, rv, training=training)
+    dx, dw, db = ops.batch_norm.backward(dout, cache)
+
+    tx, tw, tb = to_torch(x, True), to_torch(w, True), to_torch(b, True)
+    tout = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=training)
+    tout.backward(to_torch(dout))
+    close(out, tout)
+    close(dx, tx.grad)
+    close(dw, tw.grad)
+    close(db, tb.grad)
+    close(rm, trm)
+    close(rv, trv)
+    assert (out.strides[1] < out.strides[3]) == (layout == "channels-last")  # no layout change
+
+
+# ------------------------------------------------------------------------------------------------ activations
+def test_leaky_relu_forward_leaves_its_input_alone(rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    before = x.copy()
+    out, _ = ops.leaky_relu.forward(x, negative_slope=0.1)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_allclose(out, np.where(before > 0, before, np.float32(0.1) * before), rtol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------ profiler
+def test_op_profiler_times_every_op_and_restores_them(rng):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from op_profile import timed_ops
+    finally:
+        sys.path.pop(0)
+    forward, backward = type(ops.conv2d).forward, type(ops.conv2d).backward
+    table: defaultdict = defaultdict(list)
+    with timed_ops(table):
+        x = Tensor(rng.standard_normal((2, 1, 6, 6)), requires_grad=True)
+        F.relu(F.conv2d(x, Tensor(rng.standard_normal((2, 1, 3, 3)), requires_grad=True))).sum().backward()
+    recorded = {(name, kind) for name, _, kind in table}
+    assert recorded >= {("conv2d", "fwd"), ("conv2d", "bwd"), ("relu", "fwd")}
+    assert all(t >= 0 for times in table.values() for t in times)
+    assert type(ops.conv2d).forward is forward and type(ops.conv2d).backward is backward
+
+
+# ------------------------------------------------------------------------------------------------ allocator
+def test_allocator_tuning_is_opt_out(monkeypatch):
+    from minidl.ops import _memory
+
+    monkeypatch.setenv("MINIDL_MALLOC_TUNING", "0")
+    assert _memory.keep_freed_memory() is False
+    monkeypatch.delenv("MINIDL_MALLOC_TUNING")
+    if sys.platform.startswith("linux") and "glibc" in " ".join(__import__("platform").libc_ver()).lower():
+        assert _memory.keep_freed_memory() is True
