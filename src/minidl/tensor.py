@@ -17,7 +17,7 @@ Semantics follow PyTorch:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -598,6 +598,17 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             key = id(parent)
             prev = grads.get(key)
             grads[key] = pg if prev is None else prev + pg
+
+
+def clear_grads(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Reset the ``.grad`` of every tensor: drop it (PyTorch's default) or fill it with zeros in place."""
+    for t in tensors:
+        if t.grad is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        else:
+            t.grad.data[...] = 0
 
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:

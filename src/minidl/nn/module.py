@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import DEFAULT_FLOAT, is_float, xp
-from ..tensor import Tensor, _as_array
+from ..tensor import Tensor, _as_array, clear_grads
 
 __all__ = ["Module", "Parameter", "StateDictError", "RemovableHandle"]
 
@@ -409,13 +409,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: drop it (default) or fill it with zeros."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        clear_grads(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every descendant (children first), then on this module, as in PyTorch."""

@@ -79,6 +79,18 @@ def _same_shape(name: str, x: np.ndarray, y: np.ndarray) -> None:
         raise ValueError(f"{name}: target shape {y.shape} must match input shape {x.shape}")
 
 
+def _binary_args(name: str, input: np.ndarray, target: Any, weight: Any,
+                 reduction: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate the arguments shared by the binary losses; return (target, weight) in the input's dtype."""
+    check_float(name, input)
+    _check_reduction(name, reduction)
+    y = _cast(name, target, input.dtype, "target")
+    _same_shape(name, input, y)
+    w = _cast(name, weight, input.dtype, "weight")
+    _check_broadcast(name, w, input.shape, "weight")
+    return y, w
+
+
 # --------------------------------------------------------------------------------------------- class targets
 class _Targets(NamedTuple):
     """Class-index targets prepared for gathering along the class axis."""
@@ -319,12 +331,7 @@ class BinaryCrossEntropy(Op):
     name = "binary_cross_entropy"
 
     def forward(self, input, target, weight=None, reduction="mean"):
-        check_float(self.name, input)
-        _check_reduction(self.name, reduction)
-        y = _cast(self.name, target, input.dtype, "target")
-        _same_shape(self.name, input, y)
-        w = _cast(self.name, weight, input.dtype, "weight")
-        _check_broadcast(self.name, w, input.shape, "weight")
+        y, w = _binary_args(self.name, input, target, weight, reduction)
         if input.size and not (input.min() >= 0 and input.max() <= 1):
             raise ValueError(f"{self.name}: all elements of input should be probabilities in [0, 1], found "
                              f"values in [{input.min()}, {input.max()}]")
@@ -368,12 +375,7 @@ class BinaryCrossEntropyWithLogits(Op):
     name = "binary_cross_entropy_with_logits"
 
     def forward(self, input, target, weight=None, pos_weight=None, reduction="mean"):
-        check_float(self.name, input)
-        _check_reduction(self.name, reduction)
-        y = _cast(self.name, target, input.dtype, "target")
-        _same_shape(self.name, input, y)
-        w = _cast(self.name, weight, input.dtype, "weight")
-        _check_broadcast(self.name, w, input.shape, "weight")
+        y, w = _binary_args(self.name, input, target, weight, reduction)
         pw = _cast(self.name, pos_weight, input.dtype, "pos_weight")
         _check_broadcast(self.name, pw, input.shape, "pos_weight")
         log1p_e = xp.log1p(xp.exp(-xp.abs(input)))  # e^{−|x|} ≤ 1: no overflow

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import is_float, xp
-from ..tensor import Tensor, enable_grad
+from ..tensor import Tensor, clear_grads, enable_grad
 
 __all__ = ["Optimizer", "ParamState", "ParamsT"]
 
@@ -241,14 +241,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: drop it (default) or fill it with zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+        clear_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (re-evaluating the loss) runs first.
