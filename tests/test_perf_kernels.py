@@ -59,6 +59,10 @@ VARIANTS = {
     "bias-added": {"_FUSE_BIAS_MAX_K": 0},
     "no-transposed-dx": {"_transposed_is_same": lambda geo: False},
     "k-major": {"_K_MAJOR_MAX_CHANNELS": 64, "_WIDE_MAX_OUT": 0},
+    # column matrices too big to keep: built one image at a time, rebuilt the same way for dW
+    "slabs": {"_KEEP_COLS_MAX_BYTES": 0, "_KEEP_COLS_MAX_RATIO": 0, "_SLAB_BYTES": 1},
+    "slabs-plain-im2col": {"_KEEP_COLS_MAX_BYTES": 0, "_KEEP_COLS_MAX_RATIO": 0, "_SLAB_BYTES": 1,
+                           "_WIDE_MAX_OUT": 0},
 }
 
 
@@ -112,6 +116,20 @@ def test_conv2d_plan_picks_wide_columns_for_lenet_and_plain_ones_for_wide_layers
     assert (lenet1.block, lenet1.span, lenet1.fuse_bias) == (8, 12, True)
     assert (lenet2.block, lenet2.span, lenet2.fuse_bias) == (2, 6, True)
     assert (wide64.block, wide64.fuse_bias) == (1, False)
+
+
+def test_conv2d_keeps_small_column_matrices_and_rebuilds_big_ones_in_slabs():
+    small = np.zeros((8, 1, 28, 28), np.float32)
+    _, cache = ops.conv2d.forward(small, np.zeros((6, 1, 5, 5), np.float32))
+    assert cache[0].ndim == 3  # the column matrix itself
+    # the strided benchmark's middle layer: 29 MB of columns, nine times its input
+    big = channels_last(np.zeros((256, 64, 7, 7), np.float32))
+    xh = conv_mod.pad_nchw(big, ((1, 1), (1, 1)), 0, True).transpose(0, 2, 3, 1)
+    _, cache = ops.conv2d.forward(big, np.zeros((64, 64, 3, 3), np.float32), padding=1)
+    assert cache[0].shape == xh.shape  # only the padded NHWC input is kept
+    slabs = conv_mod._slabs(xh, cache[2], cache[3])
+    assert slabs[0].start == 0 and slabs[-1].stop == 256 and len(slabs) > 1
+    assert all(a.stop == b.start for a, b in zip(slabs, slabs[1:], strict=False))
 
 
 def test_conv2d_dx_form_follows_the_geometry():
