@@ -114,8 +114,10 @@ def test_conv2d_plan_picks_wide_columns_for_lenet_and_plain_ones_for_wide_layers
     lenet2 = plan((2, 6, 12, 12), (16, 6, 5, 5))
     wide64 = plan((2, 64, 7, 7), (64, 64, 3, 3), padding=1)
     assert (lenet1.block, lenet1.span, lenet1.fuse_bias) == (8, 12, True)
-    assert (lenet2.block, lenet2.span, lenet2.fuse_bias) == (2, 6, True)
+    assert (lenet2.block, lenet2.span, lenet2.fuse_bias) == (4, 8, True)
     assert (wide64.block, wide64.fuse_bias) == (1, False)
+    assert plan((2, 16, 12, 12), (32, 16, 5, 5)).block == 2  # K = 400: wide pays up to B·O = 64
+    assert plan((2, 1, 28, 28), (32, 1, 5, 5)).k_major  # one channel, O = 32: plain K-major columns
 
 
 def test_conv2d_keeps_small_column_matrices_and_rebuilds_big_ones_in_slabs():
