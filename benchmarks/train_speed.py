@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 import minidl
+from minidl._atomic import atomic_write_text
 
 try:
     import torch
@@ -386,10 +387,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{fmt(r.minidl_peak_mb, '.0f'):>11} {fmt(r.torch_peak_mb, '.0f'):>6}", flush=True)
     if args.json:
         payload = {"threads": args.threads, "gemm_peak_gflops": peak, "results": [asdict(r) for r in results]}
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, args.json)
+        atomic_write_text(args.json, json.dumps(payload, indent=2))
     return 0
 
 

@@ -289,3 +289,27 @@ def test_allocator_tuning_is_opt_out(monkeypatch):
     monkeypatch.delenv("MINIDL_MALLOC_TUNING")
     if sys.platform.startswith("linux") and "glibc" in " ".join(__import__("platform").libc_ver()).lower():
         assert _memory.keep_freed_memory() is True
+
+
+# ------------------------------------------------------------------------------------------------ scaling study
+def test_scaling_tables_compute_ratios_per_value_and_thread_count():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import scaling
+        import train_speed
+    finally:
+        sys.path.pop(0)
+
+    def point(value: int, threads: int, ours: float, theirs: float | None):
+        result = train_speed.Result("mlp", threads, 10, ours, theirs, None if theirs is None else ours / theirs,
+                                    1.0, None, 0.1, None, 1.0, None, None, 0.5, None)
+        return scaling.Point("width", "mlp", "hidden", value, threads, 256, 2560, 1.0, result)
+
+    series = scaling.Series("width", "mlp", "hidden", [(64, None), (128, None)])
+    points = [point(64, 1, 3.0, 2.0), point(64, 2, 2.0, 1.0), point(128, 1, 4.0, None), point(128, 2, 1.0, None)]
+    rows = scaling.table(series, points, [1, 2]).splitlines()[2:]
+    # value 64: ratio 3/2 at 1 thread, 2/1 at 2; each library's 1-thread over 2-thread time on the 2-thread row
+    assert rows[0].split("|")[1:-1] == [" 64 ", " 1 ", " 3.00 ", " 2.00 ", " 1.50 ", "  ", "  "]
+    assert rows[1].split("|")[1:-1] == [" 64 ", " 2 ", " 2.00 ", " 1.00 ", " 2.00 ", " 1.50 ", " 2.00 "]
+    # without torch the torch columns read "–"
+    assert rows[3].split("|")[1:-1] == [" 128 ", " 2 ", " 1.00 ", " – ", " – ", " 4.00 ", " – "]
