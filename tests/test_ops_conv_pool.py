@@ -184,29 +184,6 @@ MAX_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("shape", "params"), MAX_CASES)
-def test_max_pool2d_gradcheck(shape, params, rng):
-    x = rng.standard_normal(shape)
-    report = gradcheck(lambda a: F.max_pool2d(a, **params), x)
-    assert report.ok, str(report)
-
-
-@requires_torch
-@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
-@pytest.mark.parametrize(("shape", "params"), MAX_CASES)
-def test_max_pool2d_matches_torch(shape, params, layout, rng):
-    x = rng.standard_normal(shape)
-    x = channels_last(x) if layout == "channels_last" else x
-    out, cache = max_pool2d.forward(x, **params)
-    dout = rng.standard_normal(out.shape)
-    (dx,) = max_pool2d.backward(dout, cache)
-    tx = to_torch(x, True)
-    tout = torch.nn.functional.max_pool2d(tx, **params)
-    tout.backward(to_torch(dout))
-    close(out, tout)
-    close(dx, tx.grad)
-
-
 @requires_torch
 @pytest.mark.parametrize("params", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
                                     {"kernel_size": 2, "stride": 1, "ceil_mode": True}])
@@ -260,24 +237,30 @@ AVG_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("shape", "params"), AVG_CASES)
-def test_avg_pool2d_gradcheck(shape, params, rng):
+# every max and average pooling case, as (op name, shape, params), with the cases' own ids
+POOL_CASES = [pytest.param(name, *case.values, id=f"{name}-{case.id}")
+              for name, cases in (("max_pool2d", MAX_CASES), ("avg_pool2d", AVG_CASES)) for case in cases]
+
+
+@pytest.mark.parametrize(("op", "shape", "params"), POOL_CASES)
+def test_pool2d_gradcheck(op, shape, params, rng):
     x = rng.standard_normal(shape)
-    report = gradcheck(lambda a: F.avg_pool2d(a, **params), x)
+    report = gradcheck(lambda a: getattr(F, op)(a, **params), x)
     assert report.ok, str(report)
 
 
 @requires_torch
 @pytest.mark.parametrize("layout", ["nchw", "channels_last"])
-@pytest.mark.parametrize(("shape", "params"), AVG_CASES)
-def test_avg_pool2d_matches_torch(shape, params, layout, rng):
+@pytest.mark.parametrize(("op", "shape", "params"), POOL_CASES)
+def test_pool2d_matches_torch(op, shape, params, layout, rng):
     x = rng.standard_normal(shape)
     x = channels_last(x) if layout == "channels_last" else x
-    out, cache = avg_pool2d.forward(x, **params)
+    pool = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d}[op]
+    out, cache = pool.forward(x, **params)
     dout = rng.standard_normal(out.shape)
-    (dx,) = avg_pool2d.backward(dout, cache)
+    (dx,) = pool.backward(dout, cache)
     tx = to_torch(x, True)
-    tout = torch.nn.functional.avg_pool2d(tx, **params)
+    tout = getattr(torch.nn.functional, op)(tx, **params)
     tout.backward(to_torch(dout))
     close(out, tout)
     close(dx, tx.grad)
