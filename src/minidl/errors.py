@@ -1,0 +1,63 @@
+"""minidl's error hierarchy: one base class, and one subclass per kind of problem.
+
+Every error minidl raises on purpose derives from :class:`MinidlError`, so ``except minidl.MinidlError``
+catches exactly minidl's own complaints. Each subclass also derives from the built-in exception that
+PyTorch or NumPy would raise for the same problem, so existing ``except ValueError`` / ``except TypeError`` /
+``except RuntimeError`` clauses keep working:
+
+==================  =================  ==========================================================
+class               also a             raised for
+==================  =================  ==========================================================
+``ShapeError``      ``ValueError``     shapes that do not fit (the layer, expected and actual shape)
+``DTypeError``      ``TypeError``      dtypes that do not fit (int input to a float op, mixed dtypes)
+``DataError``       ``ValueError``     bad dataset files or samples (names the file)
+``CheckpointError`` ``ValueError``     checkpoints and saved files that cannot be read or are refused
+``ConfigError``     ``ValueError``     run and sweep configurations (names the key)
+``NumericalError``  ``RuntimeError``   non-finite losses, gradients or weights
+``DeviceError``     ``RuntimeError``   devices minidl does not have (CUDA, MPS)
+``UnsupportedError`` ``NotImplementedError`` a PyTorch feature minidl does not implement (names it)
+==================  =================  ==========================================================
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MinidlError", "ShapeError", "DTypeError", "DataError", "CheckpointError", "ConfigError",
+    "NumericalError", "DeviceError", "UnsupportedError",
+]  # fmt: skip
+
+
+class MinidlError(Exception):
+    """Base class of every error minidl raises on purpose."""
+
+
+class ShapeError(MinidlError, ValueError):
+    """An input's shape does not fit what the op or layer expects."""
+
+
+class DTypeError(MinidlError, TypeError):
+    """An input's dtype does not fit what the op or layer expects."""
+
+
+class DataError(MinidlError, ValueError):
+    """A dataset file or sample is missing, malformed or inconsistent."""
+
+
+class CheckpointError(MinidlError, ValueError):
+    """A checkpoint or saved file cannot be read, is corrupt, or holds something minidl refuses to load."""
+
+
+class ConfigError(MinidlError, ValueError):
+    """A run or sweep configuration is invalid."""
+
+
+class NumericalError(MinidlError, RuntimeError):
+    """A loss, gradient or weight became NaN or infinite."""
+
+
+class DeviceError(MinidlError, RuntimeError):
+    """A device minidl does not have was asked for (minidl runs on the CPU)."""
+
+
+class UnsupportedError(MinidlError, NotImplementedError):
+    """A PyTorch feature that minidl does not implement; the message names it."""
