@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import random as mrandom
 from .._atomic import atomic_open
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 __all__ = [
     "CheckpointError",
@@ -65,7 +65,7 @@ class CheckpointError(ValueError):
 def _encode(obj: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
     """JSON form of ``obj``; arrays are moved into ``arrays`` under a key derived from their path ``key``."""
     if isinstance(obj, Tensor):
-        return {"__array__": _store(obj.data, key, arrays), "tensor": True}
+        return {"__array__": _store(obj._data, key, arrays), "tensor": True}
     if isinstance(obj, np.ndarray):
         return {"__array__": _store(obj, key, arrays)}
     if isinstance(obj, np.generic):
@@ -106,7 +106,7 @@ def _decode(obj: Any, arrays: Mapping[str, np.ndarray]) -> Any:
     if "__array__" in obj:
         arr = arrays[obj["__array__"]]
         if obj.get("tensor"):
-            return Tensor(arr)
+            return tensor(arr)
         return arr[()] if obj.get("scalar") else arr
     if "__tuple__" in obj:
         return tuple(_decode(v, arrays) for v in obj["__tuple__"])
@@ -222,7 +222,7 @@ def restore_rng_state(state: Mapping[str, Any], loaders: Iterable[Any] = (), pat
 # --------------------------------------------------------------------------------------- trainer checkpoints
 def _arrays_of(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """A state_dict's values as arrays (they may be tensors or arrays)."""
-    return {k: (v.data if isinstance(v, Tensor) else np.asarray(v)) for k, v in state.items()}
+    return {k: (v._data if isinstance(v, Tensor) else np.asarray(v)) for k, v in state.items()}
 
 
 def load_model_state(model: Any, state: Mapping[str, Any], path: str | os.PathLike = "?") -> None:
