@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import dtypes
-from .autograd.engine import Node, VersionCounter, unbroadcast
+from .autograd.engine import Node, VersionCounter, run_backward, unbroadcast
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import state as _grad
 from .backend import xp
@@ -489,6 +489,10 @@ class Tensor:
 
         ``gradient`` is dL/d(self); it may be omitted for a one-element tensor (then 1).
         """
+        if gradient is None and inputs is None and not create_graph and self._node is not None \
+                and self._data.size == 1:  # loss.backward(): skip the general argument handling
+            run_backward([self], [xp.ones_like(self._data)], retain_graph=bool(retain_graph))
+            return
         from .autograd import backward
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
@@ -807,28 +811,43 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
     ``inputs`` may mix tensors, arrays and ``None`` (an absent optional input such as a bias); only
     tensors with ``requires_grad`` receive gradients. ``params`` are non-differentiable settings.
     """
-    arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+    # plain loops, not generator expressions: this runs for every op and its overhead is the engine's
+    arrays = []
+    record = False
+    for t in inputs:
+        if isinstance(t, Tensor):
+            arrays.append(t._data)
+            record = record or t._requires_grad
+        else:
+            arrays.append(t)
     out, cache = op.forward(*arrays, **params)
-    if _grad.enabled:
-        needs = tuple(isinstance(t, Tensor) and t._requires_grad for t in inputs)
-        if True in needs:
-            edges = tuple((t._node or t, t._output_nr, t._data.shape) if n else None
-                          for t, n in zip(inputs, needs, strict=True))
-            node = Node(op, cache, edges, needs, inputs)
-            res = Tensor._wrap(out, node)
-            saves = op.saves
-            if saves is None:
-                saves = (*range(len(inputs)), -1)
-            if saves:
-                node.saved = tuple(_saved(res if i < 0 else inputs[i], i) for i in saves
-                                   if i < 0 or isinstance(inputs[i], Tensor))
-            return res
-    return Tensor._wrap(out)
-
-
-def _saved(t: Tensor, which: int) -> tuple[VersionCounter, int, int]:
-    vc = _counter(t)
-    return (vc, vc.value, which)
+    if not (record and _grad.enabled):
+        return Tensor._wrap(out)
+    edges = []
+    needs = []
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            edges.append((t._node or t, t._output_nr, t._data.shape))
+            needs.append(True)
+        else:
+            edges.append(None)
+            needs.append(False)
+    node = Node(op, cache, tuple(edges), tuple(needs), inputs)
+    res = Tensor._wrap(out, node)
+    saves = op.saves
+    if saves is None:
+        saves = (*range(len(inputs)), -1)
+    if saves:
+        saved = []
+        for i in saves:
+            t = res if i < 0 else inputs[i]
+            if isinstance(t, Tensor):
+                vc = t._vc
+                if vc is None:
+                    vc = t._vc = VersionCounter()
+                saved.append((vc, vc.value, i))
+        node.saved = tuple(saved)
+    return res
 
 
 def clear_grads(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:

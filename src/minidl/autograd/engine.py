@@ -240,9 +240,17 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[np.ndarray], reta
                 g = unbroadcast(g, shape)
             if type(target) is Node:
                 if receives is None or id(target) in receives:
-                    _add_node(node_grads, target, nr, g)
+                    tgl = node_grads.get(target)
+                    if tgl is None:
+                        tgl = node_grads[target] = [None] * target.n_outputs
+                    prev = tgl[nr]
+                    tgl[nr] = g if prev is None else prev + g  # never in place: ops may return shared arrays
             elif useful is None or id(target) in leaf_targets:
-                _add_leaf(leaf_grads, target, g)
+                entry = leaf_grads.get(id(target))
+                if entry is None:
+                    leaf_grads[id(target)] = [target, g]
+                else:
+                    entry[1] = entry[1] + g
 
     for leaf, g in leaf_grads.values():
         if leaf._hooks:

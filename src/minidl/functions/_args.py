@@ -38,7 +38,7 @@ def operand(x: Any, dt: np.dtype) -> Tensor:
     if isinstance(x, Tensor):
         return to(x, dt)
     if isinstance(x, bool | int | float | np.number | np.bool_):
-        return Tensor._wrap(xp.asarray(x, dtype=dt))
+        return Tensor._wrap(xp.asarray(x).astype(dt))  # out-of-range ints wrap around, as in PyTorch
     return Tensor._wrap(as_array(x, dt))
 
 
