@@ -15,6 +15,7 @@ from .. import dtypes, ops
 from ..backend import xp
 from ..tensor import Tensor
 from ._args import binary, check_tensor, finish, floating, operand, promoted, to
+from .comparison import ge, le
 
 __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -266,11 +267,14 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
         dt = dtypes.result_type(input, *(v for v in (min, max) if v is not None))
         x = to(x, dt)
         return finish(ops.clip(x, min=min, max=max), out)
+    # where, not maximum/minimum: at a tie the gradient goes to the input, as PyTorch's clamp does
     res = input
     if min is not None:
-        res = maximum(res, min if isinstance(min, Tensor) else operand(min, res._data.dtype))
+        lo = min if isinstance(min, Tensor) else operand(min, res._data.dtype)
+        res = where(ge(res, lo), res, lo)
     if max is not None:
-        res = minimum(res, max if isinstance(max, Tensor) else operand(max, res._data.dtype))
+        hi = max if isinstance(max, Tensor) else operand(max, res._data.dtype)
+        res = where(le(res, hi), res, hi)
     return finish(res, out)
 
 

@@ -460,18 +460,14 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     ts = list(tensors)
-    swap = indexing == "xy" and len(ts) >= 2
-    if swap:
-        ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(t._data.size for t in ts)
     grids = []
     for i, t in enumerate(ts):
         view_shape = [1] * len(ts)
         view_shape[i] = -1
         grids.append(expand(reshape(t, tuple(view_shape)), shape))
-    if swap:
+    if indexing == "xy" and len(ts) >= 2:  # Cartesian: the first two dims swap places
         grids = [transpose(g, 0, 1) for g in grids]
-        grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
 

@@ -138,10 +138,12 @@ class Log(Op):
     saves = (0,)
 
     def forward(self, a):
-        return xp.log(a), a
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, log(-1) = nan, as in PyTorch
+            return xp.log(a), a
 
     def backward(self, dout, cache, needs=None):
-        return (dout / cache,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (dout / cache,)
 
 
 class Sqrt(Op):
@@ -151,11 +153,13 @@ class Sqrt(Op):
     saves = (-1,)
 
     def forward(self, a):
-        out = xp.sqrt(a)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = nan, as in PyTorch
+            out = xp.sqrt(a)
         return out, out
 
     def backward(self, dout, cache, needs=None):
-        return (dout / (2 * cache),)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (dout / (2 * cache),)
 
 
 class Abs(Op):
