@@ -83,6 +83,7 @@ def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 from . import nn, optim, utils  # noqa: E402  (nn.functional needs the names above)
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
+from .serialization import load, save  # noqa: E402, F401  (minidl.save, minidl.load)
 
 __all__ = [
     "__version__", "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
