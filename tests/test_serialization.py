@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pickle
+import pickletools
 import subprocess
 import sys
 import warnings
@@ -166,6 +167,16 @@ def test_without_safetensors_flat_dicts_use_npz_and_reading_says_what_to_install
     _assert_same(minidl.load(tmp_path / "npz.pt"), sd)
     with pytest.raises(ImportError, match=r"st\.pt.*pip install 'minidl\[weights\]'"):
         minidl.load(tmp_path / "st.pt")
+
+
+def test_trainer_checkpoints_load_as_their_tree(tmp_path) -> None:
+    from minidl.training import save_checkpoint
+
+    net, opt = _trained_minidl_net()
+    save_checkpoint(tmp_path / "run.npz", net, opt, epoch=4)
+    tree = minidl.load(tmp_path / "run.npz")
+    assert tree["epoch"] == 4 and tree["classes"]["optimizer"] == "Adam"
+    _assert_same(tree["model"], dict(net.state_dict()))
 
 
 def test_plain_npz_loads_as_a_dict_of_tensors(tmp_path) -> None:
@@ -457,8 +468,9 @@ def test_dtypes(tmp_path, fmt) -> None:
            "conj view": torch.complex(vals, vals / 3).conj(), "neg view": torch.complex(vals, vals / 3).conj().imag}
     assert obj["conj view"].is_conj() and obj["neg view"].is_neg()  # saved as views with a conj / neg bit
     path = _torch_save(obj, tmp_path / "dtypes.pth", fmt)
-    with pytest.warns(UserWarning, match=r"up-cast 2 bfloat16 and 1 float16 tensor\(s\) to float32"):
+    with pytest.warns(UserWarning, match=r"up-cast 2 bfloat16 and 1 float16 tensor\(s\) to float32") as note:
         got = minidl.load(path)
+    assert len(note) == 1 and note[0].filename == __file__  # one note, pointing at the caller's line
     _assert_matches_torch(got, obj)
     assert np.signbit(got["special"].numpy()[2])  # -0.0 keeps its sign through the bfloat16 decoding
 
@@ -506,8 +518,9 @@ def test_safetensors_from_torch_with_half_precision(tmp_path) -> None:
     tensors = {"h": torch.randn(3, 2).half(), "b": torch.randn(4).bfloat16(), "i": torch.arange(3),
                "flag": torch.tensor([True, False])}
     save_file(tensors, tmp_path / "t.safetensors")
-    with pytest.warns(UserWarning, match="up-cast 1 bfloat16 and 1 float16"):
+    with pytest.warns(UserWarning, match="up-cast 1 bfloat16 and 1 float16") as note:
         got = minidl.load(tmp_path / "t.safetensors")
+    assert len(note) == 1 and note[0].filename == __file__
     _assert_matches_torch(dict(sorted(got.items())), dict(sorted(tensors.items())))
 
 
@@ -620,10 +633,14 @@ def test_malicious_torch_files_are_refused_and_nothing_runs(tmp_path, fmt, call)
 
 @requires_torch
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_whole_pickled_modules_are_refused_with_advice(tmp_path, fmt) -> None:
-    path = _torch_save(torch.nn.Linear(2, 2), tmp_path / "model.pth", fmt)
-    with pytest.raises(CheckpointError, match=r"torch\.nn\.modules\.linear\.Linear.*state_dict\(\)"):
-        minidl.load(path)
+@pytest.mark.parametrize("what", ["module", "numpy"])
+def test_refusals_of_common_objects_give_advice(tmp_path, fmt, what) -> None:
+    obj, advice = {
+        "module": (torch.nn.Linear(2, 2), r"torch\.nn\.modules\.linear\.Linear.*save and load its state_dict\(\)"),
+        "numpy": ({"best": np.float64(0.5)}, r"numpy\..*a NumPy object inside a PyTorch file"),
+    }[what]
+    with pytest.raises(CheckpointError, match=advice):
+        minidl.load(_torch_save(obj, tmp_path / "x.pth", fmt))
 
 
 @requires_torch
@@ -636,9 +653,19 @@ def test_truncated_torch_files(tmp_path, fmt) -> None:
         minidl.load(cut)
 
 
+def _as_python2(data: bytes) -> bytes:
+    """The pickle ``data`` with its strings as Python 2 wrote them (SHORT_BINSTRING, bytes, not unicode)."""
+    ops = list(pickletools.genops(data))
+    out = bytearray()
+    for (op, arg, pos), (_, _, end) in zip(ops, [*ops[1:], (None, None, len(data))], strict=True):
+        short_ascii = op.name == "BINUNICODE" and arg.isascii() and len(arg) < 256
+        out += b"U" + bytes([len(arg)]) + arg.encode() if short_ascii else data[pos:end]
+    return bytes(out)
+
+
 def _legacy_2017_file(path, values: np.ndarray) -> None:
-    """A legacy file as torch < 0.4 wrote it: tensors rebuilt by ``torch._utils._rebuild_tensor`` (v1) and a
-    storage view (the persistent id's sixth field), which torch.load still reads."""
+    """A legacy file as torch < 0.4 wrote it under Python 2: tensors rebuilt by ``torch._utils._rebuild_tensor``
+    (v1), a storage view (the persistent id's sixth field) and byte strings, all of which torch.load reads."""
 
     class Storage:  # a stand-in pickled as a persistent id
         def __init__(self, view):
@@ -658,11 +685,12 @@ def _legacy_2017_file(path, values: np.ndarray) -> None:
 
     whole, view = Storage(None), Storage(("view", 2, 6))  # elements 2..7 of the root storage
     state = OrderedDict([("weight", Rebuild(whole, 0, (2, 5), (5, 1))), ("tail", Rebuild(view, 1, (2, 2), (1, 2)))])
+    body = io.BytesIO()
+    Pickler(body, protocol=2).dump(state)
     with open(path, "wb") as f:
         for header in (MAGIC, PROTOCOL, SYS_INFO):
             pickle.dump(header, f, protocol=2)
-        Pickler(f, protocol=2).dump(state)
-        pickle.dump(["root"], f, protocol=2)
+        f.write(_as_python2(body.getvalue()) + _as_python2(pickle.dumps(["root"], protocol=2)))
         f.write(np.int64(values.size).tobytes() + values.astype("<f4").tobytes())
 
 
@@ -670,6 +698,7 @@ def _legacy_2017_file(path, values: np.ndarray) -> None:
 def test_legacy_files_of_old_torch_versions(tmp_path) -> None:
     path = tmp_path / "old.pth"
     _legacy_2017_file(path, np.arange(10, dtype=np.float32))
+    assert b"U\x06weight" in path.read_bytes()  # a Python 2 byte string
     want = torch.load(path)  # torch itself is the oracle for what this layout means
     _assert_matches_torch(minidl.load(path), want)
     assert minidl.load(path)["tail"].numpy().tolist() == [[3.0, 5.0], [4.0, 6.0]]

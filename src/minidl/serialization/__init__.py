@@ -25,6 +25,7 @@ from ..creation import from_numpy
 from ..errors import UnsupportedError
 from . import safetensors_files, torch_files, tree
 from .files import CheckpointError, FileLike, is_path, name_of, open_for_reading, translating_errors
+from .halfprec import Upcasts
 from .location import check_map_location
 
 __all__ = ["save", "load"]
@@ -97,20 +98,29 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
     if mmap and not is_path(f):
         raise UnsupportedError("minidl.load(mmap=True) needs a path, not a file object")
     name = name_of(f)
+    upcasts = Upcasts(name)
+    obj = _load(f, name, placement, upcasts, encoding, bool(mmap))
+    upcasts.warn(stacklevel=3)  # Upcasts.warn, load, the caller
+    return obj
+
+
+def _load(f: FileLike, name: str, placement: Callable[[Any, str], Any] | None, upcasts: Upcasts, encoding: str,
+          mmap: bool) -> Any:
+    """Recognise the format of ``f`` from its first bytes and read it."""
     with open_for_reading(f) as fp, translating_errors(name):
         start = fp.tell()
         head = fp.read(512)
         fp.seek(start)
         if head[:4] in _ZIP_MAGIC:
-            return _load_zip(fp, name, placement, encoding, bool(mmap))
+            return _load_zip(fp, name, placement, upcasts, encoding, mmap)
         if mmap:
             raise UnsupportedError("minidl.load(mmap=True) maps files of torch.save's zip format only, "
                                    f"and {name!r} is not one")
         # before the pickle test: a safetensors header length may start with byte 0x80 too
         if safetensors_files.looks_like(head):
-            return safetensors_files.read(fp, name, f if is_path(f) else None)
+            return safetensors_files.read(fp, name, upcasts, f if is_path(f) else None)
         if head[:1] == b"\x80":  # a pickle (PROTO opcode): torch.save's legacy format
-            return torch_files.load_legacy(fp, name, placement, encoding)
+            return torch_files.load_legacy(fp, name, placement, upcasts, encoding)
         if head[257:262] == b"ustar":
             raise CheckpointError(name, "a tar archive: PyTorch's tar format (torch < 0.1.10) is not supported, "
                                         "as in torch.load(weights_only=True); re-save the file with torch")
@@ -136,10 +146,11 @@ def _check_options(pickle_module: Any, weights_only: Any, mmap: Any, pickle_load
     return encoding
 
 
-def _load_zip(fp: Any, name: str, placement: Callable[[Any, str], Any] | None, encoding: str, mmap: bool) -> Any:
+def _load_zip(fp: Any, name: str, placement: Callable[[Any, str], Any] | None, upcasts: Upcasts, encoding: str,
+              mmap: bool) -> Any:
     with zipfile.ZipFile(fp) as zf:
         if torch_files.archive_prefix(zf) is not None:
-            return torch_files.load_zip(zf, fp, name, placement, encoding, mmap)
+            return torch_files.load_zip(zf, fp, name, placement, upcasts, encoding, mmap)
         if mmap:
             raise UnsupportedError("minidl.load(mmap=True) maps files of torch.save's zip format only, "
                                    f"and {name!r} is not one")

@@ -39,9 +39,10 @@ class Upcasts:
         self.counts[dtype_name] += 1
         return bfloat16_to_float32(arr) if dtype_name == "bfloat16" else arr.astype(np.float32)
 
-    def warn(self) -> None:
+    def warn(self, stacklevel: int) -> None:
+        """The note, if anything was up-cast; ``stacklevel`` counts from this method (1) up to the user's code."""
         if self.counts:
             what = " and ".join(f"{n} {name}" for name, n in sorted(self.counts.items()))
             warnings.warn(f"minidl.load({self.name!r}): up-cast {what} tensor(s) to float32 "
                           "(minidl computes in float32 or float64; the conversion is exact)", UserWarning,
-                          stacklevel=4)
+                          stacklevel=stacklevel)

@@ -95,9 +95,9 @@ def _header(fp: IO[bytes]) -> dict[str, Any]:
     return header
 
 
-def read(fp: IO[bytes], name: str, path: FileLike | None = None) -> dict[str, Tensor]:
+def read(fp: IO[bytes], name: str, upcasts: Upcasts, path: FileLike | None = None) -> dict[str, Tensor]:
     """The tensors of the safetensors file ``fp`` (at ``path``, if it has one), in the saved order and
-    container when minidl wrote it."""
+    container when minidl wrote it; half-precision tensors of other writers are up-cast through ``upcasts``."""
     st = _package(f"reading the safetensors file {name!r}")
     header = _header(fp)
     metadata = header.pop("__metadata__", None) or {}
@@ -113,14 +113,12 @@ def read(fp: IO[bytes], name: str, path: FileLike | None = None) -> dict[str, Te
     except st.SafetensorError as e:  # a header or byte ranges the package rejects
         raise ValueError(f"safetensors: {e}") from e
     ours = _KEYS in metadata
-    upcasts = Upcasts(name)
     out: dict[str, Tensor] = {}
     for key, arr in arrays.items():
         kind = header[key]["dtype"]
         if kind == "BF16" or (kind == "F16" and not ours):  # NumPy has no bfloat16, so it is up-cast always
             arr = upcasts.float32(arr, "float16" if kind == "F16" else "bfloat16")
         out[key] = from_numpy(arr.astype(arr.dtype.newbyteorder("="), copy=False))
-    upcasts.warn()
     if not ours:
         return out
     order = json.loads(metadata[_KEYS])

@@ -291,6 +291,8 @@ def _refusal(module: str, name: str) -> str:
         hint = " (a TorchScript archive, written by torch.jit.save; minidl reads files of torch.save)"
     elif module.startswith("torch.nn.modules") or module.startswith("torch.optim"):
         hint = " (a whole pickled module or optimizer; save and load its state_dict() instead)"
+    elif module.split(".")[0] == "numpy":
+        hint = " (a NumPy object inside a PyTorch file, which torch.load(weights_only=True) refuses too)"
     elif module.startswith("torch._utils"):
         hint = " (a sparse, quantized or otherwise special tensor, which minidl does not support)"
     return f"refused: the file contains pickled object {full}; minidl never runs code from files{hint}"
@@ -436,8 +438,9 @@ def archive_prefix(zf: zipfile.ZipFile) -> str | None:
 
 
 def load_zip(zf: zipfile.ZipFile, fp: IO[bytes], name: str, placement: Callable[[Any, str], Any] | None,
-             encoding: str = "utf-8", mmap: bool = False) -> Any:
-    """The object of a ``torch.save`` zip archive opened as ``zf`` on the seekable file ``fp``.
+             upcasts: Upcasts, encoding: str = "utf-8", mmap: bool = False) -> Any:
+    """The object of a ``torch.save`` zip archive opened as ``zf`` on the seekable file ``fp``; half-precision
+    tensors are up-cast through ``upcasts``.
 
     Each storage is read into memory with one read and its CRC-32 checked (torch does not check it). With
     ``mmap``, storages are instead copy-on-write views of the file mapped into memory (``fp`` must be a real
@@ -482,15 +485,13 @@ def load_zip(zf: zipfile.ZipFile, fp: IO[bytes], name: str, placement: Callable[
         return st
 
     obj = _Unpickler(io.BytesIO(zf.read(prefix + "data.pkl")), name, storage, encoding).load()
-    upcasts = Upcasts(name)
-    out = _materialize(obj, byteorder, upcasts)
-    upcasts.warn()
-    return out
+    return _materialize(obj, byteorder, upcasts)
 
 
-def load_legacy(fp: IO[bytes], name: str, placement: Callable[[Any, str], Any] | None,
+def load_legacy(fp: IO[bytes], name: str, placement: Callable[[Any, str], Any] | None, upcasts: Upcasts,
                 encoding: str = "utf-8") -> Any:
-    """The object of a legacy (non-zip) ``torch.save`` file, read from ``fp``'s current position."""
+    """The object of a legacy (non-zip) ``torch.save`` file, read from ``fp``'s current position;
+    half-precision tensors are up-cast through ``upcasts``."""
 
     def plain() -> Any:  # the header pickles hold plain values only
         return _Unpickler(fp, name, None, encoding).load()
@@ -540,7 +541,4 @@ def load_legacy(fp: IO[bytes], name: str, placement: Callable[[Any, str], Any] |
             raise ValueError(f"storage {key!r} holds {numel} elements, the object expects {st.numel}")
         st.data = np.empty(st.nbytes, dtype=np.uint8)
         read_exact(fp, st.data, f"storage {key!r}")
-    upcasts = Upcasts(name)
-    out = _materialize(obj, "<", upcasts)
-    upcasts.warn()
-    return out
+    return _materialize(obj, "<", upcasts)
