@@ -21,10 +21,9 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from ..creation import from_numpy
 from ..errors import UnsupportedError
 from . import safetensors_files, torch_files, tree
-from .files import CheckpointError, FileLike, is_path, name_of, open_for_reading, translating_errors
+from .files import CheckpointError, FileLike, is_path, name_of, open_for_reading, to_tensor, translating_errors
 from .halfprec import Upcasts
 from .location import check_map_location
 
@@ -157,4 +156,4 @@ def _load_zip(fp: Any, name: str, placement: Callable[[Any, str], Any] | None, u
         if tree.is_tree_zip(zf):
             kind, obj = tree.read_tree_zip(zf, fp, name)
             return obj[_OBJECT_KIND] if kind == _OBJECT_KIND else obj
-        return {key: from_numpy(arr) for key, arr in tree.read_arrays(zf, fp, name).items()}
+        return {key: to_tensor(arr, name) for key, arr in tree.read_arrays(zf, fp, name).items()}

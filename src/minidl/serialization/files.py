@@ -24,11 +24,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from .. import errors
+from .. import errors, from_numpy
 from .._atomic import atomic_open
+from ..tensor import Tensor
 
 __all__ = ["FileLike", "CheckpointError", "is_path", "name_of", "open_for_reading", "open_for_writing",
-           "translating_errors", "member_start", "read_member", "read_exact"]
+           "translating_errors", "to_tensor", "member_start", "read_member", "read_exact"]
 
 FileLike = str | os.PathLike | IO[bytes]
 
@@ -103,6 +104,16 @@ def translating_errors(name: str) -> Iterator[None]:
         raise CheckpointError(name, "nested too deeply to be read") from e
     except _DAMAGE as e:
         raise CheckpointError(name, f"corrupt or truncated file ({type(e).__name__}: {e})") from e
+
+
+def to_tensor(arr: np.ndarray, name: str) -> Tensor:
+    """``arr`` as a minidl tensor sharing its memory (native byte order first), or a :class:`CheckpointError`
+    naming the file when minidl has no tensors of that dtype."""
+    arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+    try:
+        return from_numpy(arr)
+    except TypeError as e:
+        raise CheckpointError(name, f"holds a {arr.dtype} tensor, which minidl cannot represent ({e})") from e
 
 
 def member_start(fp: IO[bytes], info: zipfile.ZipInfo) -> int:

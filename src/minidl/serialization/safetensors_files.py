@@ -9,9 +9,12 @@ minidl adds three metadata entries: ``format: pt`` (the tensors follow PyTorch's
 what tools such as ``transformers`` check), ``minidl.keys`` (the dict's key order, which the file does not
 keep) and ``minidl.container`` (``dict`` or ``OrderedDict``), so :func:`read` gives back the same dict.
 
-Reading uses :func:`safetensors.deserialize`, the parser behind :func:`safetensors.numpy.load`, because that
-function cannot return bfloat16 tensors (NumPy has no bfloat16). Files written by other libraries have their
-float16 and bfloat16 tensors up-cast to float32 (:mod:`.halfprec`); files written by minidl keep every dtype.
+Reading a path uses :func:`safetensors.numpy.load_file` (one copy out of the mapped file). A file object,
+or a file holding bfloat16, which that function cannot return (NumPy has no bfloat16), goes through
+:func:`safetensors.deserialize`, the parser behind :func:`safetensors.numpy.load`, keeping bfloat16 as its
+bits. Either way the package validates the header and the byte ranges. Files written by other libraries
+have their float16 and bfloat16 tensors up-cast to float32 (:mod:`.halfprec`); files written by minidl keep
+every dtype. bool bytes are normalised to 0/1.
 """
 
 from __future__ import annotations
@@ -24,18 +27,18 @@ from typing import IO, Any
 import numpy as np
 
 from .._atomic import atomic_path
-from ..creation import from_numpy
 from ..tensor import Tensor
-from .files import FileLike, is_path
+from .files import FileLike, is_path, to_tensor
 from .halfprec import Upcasts
 
 __all__ = ["INSTALL_HINT", "available", "can_write", "write", "looks_like", "read"]
 
 INSTALL_HINT = "pip install 'minidl[weights]'"
 _KEYS, _CONTAINER = "minidl.keys", "minidl.container"
-# the NumPy dtypes safetensors' NumPy API writes, and how each file dtype reads ("BF16": its uint16 bits)
+# the NumPy dtypes safetensors' NumPy API writes
 _WRITABLE = {np.dtype(t) for t in (np.bool_, np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
                                    np.uint64, np.float16, np.float32, np.float64)}
+# how each dtype of the file reads in NumPy ("BF16": its uint16 bit patterns)
 _READ = {"BOOL": "?", "U8": "u1", "I8": "i1", "I16": "<i2", "U16": "<u2", "I32": "<i4", "U32": "<u4", "I64": "<i8",
          "U64": "<u8", "F16": "<f2", "BF16": "<u2", "F32": "<f4", "F64": "<f8", "C64": "<c8"}
 
@@ -118,7 +121,9 @@ def read(fp: IO[bytes], name: str, upcasts: Upcasts, path: FileLike | None = Non
         kind = header[key]["dtype"]
         if kind == "BF16" or (kind == "F16" and not ours):  # NumPy has no bfloat16, so it is up-cast always
             arr = upcasts.float32(arr, "float16" if kind == "F16" else "bfloat16")
-        out[key] = from_numpy(arr.astype(arr.dtype.newbyteorder("="), copy=False))
+        elif kind == "BOOL":
+            arr = arr.view(np.uint8) != 0
+        out[key] = to_tensor(arr, name)
     if not ours:
         return out
     order = json.loads(metadata[_KEYS])

@@ -5,7 +5,7 @@ PyTorch has written two formats:
 * **zip** (torch >= 1.6, the default): a zip archive (stored, uncompressed) with one top folder holding
   ``data.pkl`` (the pickled object), ``data/<key>`` (the raw bytes of each storage) and ``byteorder``
   (``little`` or ``big``; absent in old files, which are little-endian);
-* **legacy** (``_use_new_zipfile_serialization=False``, and every file from before 2020, such as
+* **legacy** (``_use_new_zipfile_serialization=False``, and every file of torch < 1.6 (mid-2020), such as
   torchvision's 2017 weights): five things one after another: a pickled magic number, a pickled protocol
   version (1001), a pickled dict of system information, the pickled object, a pickled list of storage keys,
   then for each key in that order an 8-byte little-endian element count followed by the storage's raw
@@ -17,7 +17,7 @@ torch.FloatStorage, key, location, numel)`` (legacy files add a sixth element, a
 
 The unpickler here resolves only an allow-list of globals, the same idea as ``torch.load(weights_only=True)``:
 the tensor and parameter rebuild functions, storage classes and dtypes, ``torch.Size``, ``torch.device``,
-``collections.OrderedDict``, and ``set``/``frozenset``/``complex``/``bytearray``/bytes. Each resolves to a
+``collections.OrderedDict``/``Counter``, and ``set``/``frozenset``/``complex``/``bytearray``/bytes. Each resolves to a
 function or marker of this module, never to the torch object or to anything that can run code. Any other
 global (``builtins.eval``, ``os.system``, a ``torch.nn`` module class, a NumPy reconstructor) is refused with
 a :class:`~minidl.errors.CheckpointError` naming it, before it could be called: nothing from the file runs.
@@ -43,11 +43,10 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..creation import from_numpy
 from ..errors import DeviceError
 from ..nn.module import Parameter
 from ..tensor import Tensor
-from .files import CheckpointError, member_start, read_exact, read_member
+from .files import CheckpointError, member_start, read_exact, read_member, to_tensor
 from .halfprec import Upcasts
 
 __all__ = ["MAGIC_NUMBER", "PROTOCOL_VERSION", "archive_prefix", "load_zip", "load_legacy"]
@@ -371,7 +370,7 @@ def _array(record: _TensorRecord, byteorder: str, upcasts: Upcasts) -> np.ndarra
 
 
 def _tensor(record: _TensorRecord, byteorder: str, upcasts: Upcasts) -> Tensor:
-    t = from_numpy(_array(record, byteorder, upcasts))
+    t = to_tensor(_array(record, byteorder, upcasts), upcasts.name)
     if record.parameter:
         return Parameter(t, requires_grad=record.requires_grad)
     return t.requires_grad_(True) if record.requires_grad else t

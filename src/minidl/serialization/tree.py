@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..creation import from_numpy
+from .. import from_numpy
 from ..nn.module import Parameter
 from ..tensor import Tensor
 from .files import (
@@ -94,7 +94,7 @@ def _store(arr: np.ndarray, key: str, arrays: dict[str, np.ndarray]) -> str:
 
 
 def _tensor(arr: np.ndarray, ref: Mapping[str, Any]) -> Tensor:
-    t = from_numpy(arr)
+    t = from_numpy(arr.astype(arr.dtype.newbyteorder("="), copy=False))  # files written on big-endian machines
     if ref.get("parameter"):
         return Parameter(t, requires_grad=bool(ref.get("requires_grad")))
     return t.requires_grad_(True) if ref.get("requires_grad") else t
