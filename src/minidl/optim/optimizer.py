@@ -166,7 +166,7 @@ class Optimizer:
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """Fresh state: ``step = 0`` and zero arrays shaped and typed like the parameter."""
-        return {k: 0 if k == "step" else xp.zeros_like(p.data) for k in self._state_keys(group)}
+        return {k: 0 if k == "step" else xp.zeros_like(p._data) for k in self._state_keys(group)}
 
     def _update(self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update the parameter array ``p`` in place from ``grad``."""
@@ -256,17 +256,17 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
+                grad = p.grad._data
+                if grad.shape != p._data.shape:
                     raise ValueError(f"{self._name}.step: gradient has shape {grad.shape}, but its parameter "
-                                     f"has shape {p.data.shape}")
-                if grad.dtype != p.data.dtype:
+                                     f"has shape {p._data.shape}")
+                if grad.dtype != p._data.dtype:
                     raise TypeError(f"{self._name}.step: gradient has dtype {grad.dtype}, but its parameter "
-                                    f"has dtype {p.data.dtype}")
+                                    f"has dtype {p._data.dtype}")
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p, group))
-                self._update(p.data, grad, state, group)
+                self._update(p._data, grad, state, group)
         return loss
 
     # ------------------------------------------------------------------------------- checkpoints
@@ -371,10 +371,10 @@ class Optimizer:
                 continue
             if not isinstance(v, np.ndarray):
                 raise ValueError(f"{where}: {k!r} must be an array, got {type(v).__name__}")
-            if v.shape != p.data.shape:
+            if v.shape != p._data.shape:
                 raise ValueError(f"{where}: {k!r} has shape {v.shape}, but the parameter has shape "
-                                 f"{p.data.shape}")
-            out[k] = xp.array(v, dtype=p.data.dtype, copy=True)
+                                 f"{p._data.shape}")
+            out[k] = xp.array(v, dtype=p._data.dtype, copy=True)
         return out
 
     def __repr__(self) -> str:
