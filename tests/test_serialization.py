@@ -241,9 +241,10 @@ def test_bad_arguments(tmp_path) -> None:
     with pytest.raises(TypeError, match="map_location"):
         minidl.load(tmp_path / "x.pt", map_location=2.5)
     assert minidl.load(tmp_path / "x.pt", map_location="cpu", weights_only=False, pickle_module=pickle) == [1]
+    assert minidl.load(tmp_path / "x.pt", map_location=minidl.device("cpu")) == [1]
 
 
-@pytest.mark.parametrize("where", ["cuda", "cuda:1", "mps", 0, {"cpu": "cuda:0"}], ids=str)
+@pytest.mark.parametrize("where", ["cuda", "cuda:1", "mps", 0, {"cpu": "cuda:0"}, minidl.device("cuda")], ids=str)
 def test_map_location_asking_for_a_gpu_raises_device_error(tmp_path, where) -> None:
     minidl.save([1], tmp_path / "x.pt")
     with pytest.raises(DeviceError, match="CPU only"):
@@ -377,12 +378,16 @@ def _assert_matches_torch(got, want) -> None:
         arr = got.detach().numpy()
         assert (arr.dtype, arr.shape) == (ref.numpy().dtype, tuple(ref.shape))
         assert np.array_equal(arr, ref.numpy(), equal_nan=True)
+    elif isinstance(want, torch.device):
+        assert isinstance(got, minidl.device) and (got.type, got.index) == (want.type, want.index)
+    elif isinstance(want, torch.dtype):
+        assert got is getattr(minidl, str(want).removeprefix("torch."))
     elif isinstance(want, dict):
         assert type(got) is type(want) and list(got) == list(want)
         for k in want:
             _assert_matches_torch(got[k], want[k])
     elif isinstance(want, list | tuple):
-        assert type(got) is (tuple if isinstance(want, torch.Size) else type(want)) and len(got) == len(want)
+        assert type(got) is (minidl.Size if isinstance(want, torch.Size) else type(want)) and len(got) == len(want)
         for g, w in zip(got, want, strict=True):
             _assert_matches_torch(g, w)
     else:
@@ -419,7 +424,8 @@ def test_torch_state_dicts_and_checkpoints_load_exactly(tmp_path, fmt) -> None:
         "sgd": opts["sgd"],
         "adam": opts["adam"],
         "checkpoint": {"epoch": 3, "model": net.state_dict(), "optimizer": opts["adam"], "loss": 0.25,
-                       "tags": ("a", None, True), "shape": torch.Size([2, 3])},
+                       "tags": ("a", None, True), "shape": torch.Size([2, 3]), "device": torch.device("cuda", 1),
+                       "dtypes": [torch.float16, torch.bfloat16, torch.int64, torch.bool]},
         "tensor": torch.randn(4, 5),
         "parameter": net[0].weight,
         "list": [torch.ones(2, dtype=torch.int64), torch.zeros(())],

@@ -70,11 +70,12 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
       checkpoint gives its whole tree;
     * safetensors files give a dict of tensors;
     * files of ``torch.save`` (the zip format and the legacy one, e.g. torchvision's published weights)
-      give the saved object with every torch tensor as a minidl tensor and every ``nn.Parameter`` as a
-      minidl ``Parameter``; storages shared in the file stay shared. Neither torch nor any code from the
-      file runs: any pickled object other than tensors, storages, dtypes, ``torch.Size``, ``torch.device``,
-      ``OrderedDict``, sets and plain values is refused with a :class:`~minidl.errors.CheckpointError`
-      naming it;
+      give the saved object with every torch tensor as a minidl tensor, every ``nn.Parameter`` as a
+      minidl ``Parameter``, and ``torch.Size``, ``torch.device`` and dtypes as ``minidl.Size``,
+      ``minidl.device`` and minidl's dtype objects; storages shared in the file stay shared. Neither torch
+      nor any code from the file runs: any pickled object other than tensors, storages, dtypes,
+      ``torch.Size``, ``torch.device``, ``OrderedDict``, sets and plain values is refused with a
+      :class:`~minidl.errors.CheckpointError` naming it;
     * a plain ``.npz`` archive of arrays gives a dict of tensors.
 
     float16 and bfloat16 tensors in files of other libraries are up-cast to float32 (exactly; a

@@ -43,9 +43,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from .. import dtypes
+from ..device import device
 from ..errors import DeviceError
 from ..nn.module import Parameter
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from .files import CheckpointError, member_start, read_exact, read_member, to_tensor
 from .halfprec import Upcasts
 
@@ -65,7 +67,7 @@ class _DType:
         self.name = name
         self.raw = np.dtype(raw)  # little-endian; bfloat16 reads as its uint16 bit patterns, bool as uint8
         self.itemsize = self.raw.itemsize
-        # the NumPy dtype of the loaded values (half precision is up-cast), also what a saved dtype becomes
+        # the NumPy dtype of the loaded values (half precision is up-cast)
         self.loads_as = np.dtype(np.float32 if name in ("float16", "bfloat16") else
                                  bool if name == "bool" else self.raw.newbyteorder("="))
 
@@ -233,17 +235,18 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> _T
     return record
 
 
-def _size(dims: Any = ()) -> tuple[int, ...]:
-    """``torch.Size``: a tuple of ints."""
-    return _ints(dims, "torch.Size")
+def _size(dims: Any = ()) -> Size:
+    """``torch.Size``: a :class:`minidl.Size`."""
+    return Size(_ints(dims, "torch.Size"))
 
 
-def _device(kind: Any, index: Any = None) -> str:
-    """``torch.device`` saved inside an object: kept as its string, such as ``'cpu'`` or ``'cuda:0'``."""
+def _device(kind: Any, index: Any = None) -> device:
+    """``torch.device`` saved inside an object (a value, not where tensors go): a :class:`minidl.device`,
+    which can name a GPU without using one."""
     kind = _ascii(kind)
     if not isinstance(kind, str):
         raise ValueError(f"torch.device needs a string, got {type(kind).__name__}")
-    return kind if index is None else f"{kind}:{_count(index, 'a device index')}"
+    return device(kind, None if index is None else _count(index, "a device index"))
 
 
 def _encode(text: Any, encoding: Any = "utf-8") -> bytes:
@@ -404,8 +407,8 @@ def _materialize(obj: Any, byteorder: str, upcasts: Upcasts) -> Any:
             return x
         elif type(x) in (tuple, set, frozenset):
             out = type(x)(walk(v) for v in x)
-        elif isinstance(x, _DType):
-            out = x.loads_as
+        elif isinstance(x, _DType):  # a dtype saved as a value: minidl's dtype object of that name
+            out = getattr(dtypes, "bool_" if x.name == "bool" else x.name, x.loads_as)
         elif id(x) in _GLOBAL_IDS:
             raise ValueError("the file stores a torch function or class by itself, outside a tensor")
         else:
