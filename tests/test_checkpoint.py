@@ -19,6 +19,7 @@ from minidl import nn, optim
 from minidl.models import MLP, LeNet5
 from minidl.optim.lr_scheduler import StepLR
 from minidl.random import default_generator
+from minidl.serialization import tree as npz_tree
 from minidl.training import CheckpointError, load_checkpoint, load_tree, restore_checkpoint, save_checkpoint, save_tree
 from minidl.training import checkpoint as ckpt
 from minidl.utils.data import DataLoader, TensorDataset
@@ -80,7 +81,7 @@ def test_file_is_plain_npz_with_flat_keys(tmp_path) -> None:
     save_checkpoint(path, model, opt, epoch=3, config={"lr": 1e-3})
     with np.load(path, allow_pickle=False) as z:  # never needs pickle
         files = set(z.files)
-        meta = json.loads(bytes(z[ckpt.META_KEY]).decode())
+        meta = json.loads(bytes(z[npz_tree.META_KEY]).decode())
         assert np.array_equal(z["model/conv1.weight"], model.conv1.weight.detach().numpy())
         assert z["optim/state/0/exp_avg"].shape == model.conv1.weight.shape
     assert {"model/conv1.weight", "model/fc2.bias", "optim/state/0/exp_avg", "optim/state/0/exp_avg_sq"} <= files
@@ -138,11 +139,11 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch) -> None:
     save_tree(path, {"v": np.array([1.0])})
     before = path.read_bytes()
 
-    def broken_savez(f, **arrays):
-        f.write(b"PK\x03\x04 half a zip")
+    def broken_write_array(f, arr, **kwargs):
+        f.write(b"\x93NUMPY half an array")
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt.np, "savez", broken_savez)
+    monkeypatch.setattr(np.lib.format, "write_array", broken_write_array)
     with pytest.raises(OSError, match="disk full"):
         save_tree(path, {"v": np.array([2.0])})
     monkeypatch.undo()

@@ -83,6 +83,7 @@ def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
 
 from . import accelerator, autograd, backends, cuda, linalg, nn, optim, utils  # noqa: E402
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
+from .serialization import load, save  # noqa: E402, F401  (minidl.save, minidl.load)
 
 __all__ = [
     "__version__", "Tensor", "Size", "dtype", "device", "Generator", "MinidlError",
