@@ -83,7 +83,7 @@ def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
 
 from . import accelerator, autograd, backends, cuda, linalg, nn, optim, utils  # noqa: E402
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
-from .serialization import load, save  # noqa: E402, F401  (minidl.save, minidl.load)
+from .serialization import load, save  # noqa: E402  (minidl.save, minidl.load)
 
 __all__ = [
     "__version__", "Tensor", "Size", "dtype", "device", "Generator", "MinidlError",
@@ -93,7 +93,7 @@ __all__ = [
     "int32", "int", "int64", "long", "bool", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "result_type", "promote_types", "can_cast",
     "is_tensor", "is_floating_point", "numel", "set_printoptions", "get_printoptions", "return_types",
-    "set_num_threads", "get_num_threads", "compile",
+    "set_num_threads", "get_num_threads", "compile", "save", "load",
     "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "summary",
     *_functions_all,
 ]  # fmt: skip

@@ -362,9 +362,13 @@ class Optimizer:
                              + (f" (unknown {unknown})" if unknown else ""))
         out: dict[str, Any] = {}
         for k, v in saved.items():
+            if isinstance(v, Tensor):  # a state dict read from a PyTorch file holds tensors
+                v = v._data
             if k == "step":
-                if isinstance(v, np.generic):
-                    v = v.item()
+                if isinstance(v, np.generic | np.ndarray) and np.size(v) == 1:
+                    v = v.item()  # PyTorch keeps the step as a 0-d float tensor
+                if isinstance(v, float) and v.is_integer():
+                    v = int(v)
                 if isinstance(v, bool) or not isinstance(v, Real) or not v >= 0:
                     raise ValueError(f"{where}: 'step' must be a number >= 0, got {v!r}")
                 out[k] = v
