@@ -46,7 +46,9 @@ def _float_formatter(values: np.ndarray) -> Any:
     finite = values[np.isfinite(values)]
     nonzero = np.abs(finite[finite != 0])
     if finite.size and np.all(finite == np.ceil(finite)):
-        sci = nonzero.size > 0 and nonzero.max() > 1e8
+        sci = nonzero.size > 0 and (nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8)
+        if _options["sci_mode"] is not None:
+            sci = _options["sci_mode"]
         fmt = (lambda v: f"{v:.{prec}e}") if sci else (lambda v: f"{v:.0f}.")
     else:
         sci = _options["sci_mode"]
@@ -79,9 +81,11 @@ def _body(a: np.ndarray) -> str:
             flat = np.concatenate([flat[: e * 1000], flat[-e * 1000:]])
         kw["formatter"] = {"float_kind": _float_formatter(flat)}
     elif a.dtype.kind == "b":
-        kw["formatter"] = {"bool": lambda v: "True" if v else "False"}
+        width = 4 if a.all() else 5
+        kw["formatter"] = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     with np.errstate(all="ignore"):
-        return np.array2string(a, **kw)
+        text = np.array2string(a, **kw)
+    return text.replace(", ..., ", ",  ..., ")  # PyTorch's summary marker is " ..." between separators
 
 
 def tensor_repr(t: Tensor) -> str:

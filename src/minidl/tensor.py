@@ -575,6 +575,9 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         idx = _index(index)
         if _grad.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            if self._node is None and self._requires_grad:  # PyTorch writes through a view of the leaf
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
             self._check_inplace()
             from .ops import cast, index_put
 

@@ -154,12 +154,12 @@ def _check_versions(node: Node) -> None:
     """Raise PyTorch's error if a tensor this node saved was changed in place since."""
     for counter, version, which in node.saved:
         if counter.value != version:
-            what = "its output" if which < 0 else f"its input {which}"
+            what = "the output" if which < 0 else f"input {which}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {what} was saved by {node.name()} at version {version} and is now at version "
-                f"{counter.value}. Hint: compute out of place (e.g. x = x + 1 instead of x += 1), or clone() "
-                "the tensor before changing it."
+                f"operation: {what} of {node.name()} is at version {counter.value}; expected version {version} "
+                "instead. Hint: compute out of place (e.g. x = x + 1 instead of x += 1), or clone() the tensor "
+                "before changing it."
             )
 
 
