@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import minidl
-from conftest import requires_torch, torch
+from conftest import torch
 
 LIBS = [minidl] + ([torch] if torch is not None else [])
 
