@@ -236,3 +236,15 @@ def test_reductions_with_indices_are_named_tuples():
     assert x.max().item() == 7.0 and minidl.max(x, minidl.full((2, 3), 4.0)).tolist() == [[4, 5, 4], [7, 4, 4]]
     assert type(minidl.sort(x)).__name__ == "sort" and minidl.topk(x, 1).values.tolist() == [[5.0], [7.0]]
     assert minidl.kthvalue(x, 2).values.tolist() == [2.0, 3.0] and x.median(1).indices.tolist() == [2, 1]
+
+
+def test_testing_assert_close_uses_dtype_tolerances():
+    minidl.testing.assert_close(minidl.ones(3), minidl.ones(3) + 5e-6)  # within float32's atol 1e-5
+    with pytest.raises(AssertionError, match="not close"):
+        minidl.testing.assert_close(minidl.ones(3, dtype=minidl.float64), minidl.ones(3, dtype=minidl.float64) + 5e-6)
+    with pytest.raises(AssertionError, match="dtype"):
+        minidl.testing.assert_close(minidl.ones(1), minidl.ones(1, dtype=minidl.float64))
+    minidl.testing.assert_close({"a": [minidl.tensor([1, 2])]}, {"a": [minidl.tensor([1, 2])]})
+    with pytest.raises(AssertionError):
+        minidl.testing.assert_close(minidl.tensor([1, 2]), minidl.tensor([1, 3]))
+    assert minidl.ones(2).contiguous(memory_format=minidl.contiguous_format).shape == (2,)

@@ -40,6 +40,7 @@ from .errors import MinidlError
 from .functions import *  # noqa: F403  (the torch.* function namespace)
 from .functions import __all__ as _functions_all
 from .functions.reduction import return_types
+from .memory_format import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from .threads import get_num_threads, set_num_threads
@@ -81,7 +82,7 @@ def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
     return (lambda fn: fn) if model is None else model
 
 
-from . import accelerator, autograd, backends, cuda, linalg, nn, optim, utils  # noqa: E402
+from . import accelerator, autograd, backends, cuda, linalg, nn, optim, testing, utils  # noqa: E402
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
 from .serialization import load, save  # noqa: E402  (minidl.save, minidl.load)
 
@@ -94,6 +95,7 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "result_type", "promote_types", "can_cast",
     "is_tensor", "is_floating_point", "numel", "set_printoptions", "get_printoptions", "return_types",
     "set_num_threads", "get_num_threads", "compile", "save", "load",
-    "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "summary",
+    "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "summary", "testing",
+    "layout", "memory_format", "strided", "contiguous_format", "channels_last", "preserve_format",
     *_functions_all,
 ]  # fmt: skip
