@@ -23,7 +23,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _array(t: Tensor | Any | None) -> Any:
     """Non-differentiable tensor arguments (targets, class weights, running stats) go in as arrays."""
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _check_tensor(name: str, x: Any) -> None:

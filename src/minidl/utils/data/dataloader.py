@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ...backend import DEFAULT_FLOAT
-from ...creation import from_numpy
+from ...dtypes import default_float
+from ...functions.creation import from_numpy
 from ...tensor import Tensor
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, resolve_generator
 
@@ -54,7 +54,7 @@ def _collate(batch: list[Any]) -> Any:
     """Array-valued collate: the structure of one sample, with a leading batch axis on every leaf."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([b.data for b in batch])
+        return _stack([b._data for b in batch])
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind not in "biuf":
             raise TypeError(f"default_collate: cannot collate arrays of dtype {elem.dtype}")
@@ -67,7 +67,7 @@ def _collate(batch: list[Any]) -> Any:
     if isinstance(elem, int):
         return np.array(batch, dtype=np.int64)
     if isinstance(elem, float):
-        return np.array(batch, dtype=DEFAULT_FLOAT)
+        return np.array(batch, dtype=default_float())
     if isinstance(elem, str | bytes):
         return list(batch)
     if isinstance(elem, Mapping):
