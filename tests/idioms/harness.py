@@ -217,7 +217,7 @@ def _is_tensor(value: Any) -> bool:
 
 def _is_dtype(value: Any) -> bool:
     return (isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
-            or type(value).__name__ == "dtype")
+            or type(value).__name__.lower() == "dtype")
 
 
 def _array_of(tensor: Any) -> np.ndarray:
@@ -248,7 +248,7 @@ def encode(value: Any, random: bool = False) -> Any:
         return {"kind": f"numpy {type(value).__name__}", "value": value.item()}
     if _is_dtype(value):
         return {"kind": "dtype", "name": dtype_name(value)}
-    if type(value).__name__ == "device":
+    if type(value).__name__.lower() == "device":
         return {"kind": "device", "str": str(value), "type": value.type, "index": value.index}
     for kind in (bool, int, float, str):
         if isinstance(value, kind):

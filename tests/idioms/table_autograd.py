@@ -339,3 +339,20 @@ t.add("assign_float_to_grad_raises", TU_POLY_AUTOGRAD, """
     a = torch.tensor(V, requires_grad=True)
     a.grad = 0.
 """, raises=TypeError)
+t.add("autograd_grad_nonscalar_without_grad_outputs_raises", PT_TORCH_DOCS, """
+    x = torch.tensor(V, requires_grad=True)
+    g = torch.autograd.grad(x * 2, x)
+""", raises=RuntimeError)
+t.add("register_hook_on_tensor_without_grad_raises", PT_TENSOR_DOCS, """
+    x = torch.tensor(V)
+    x.register_hook(lambda g: g)
+""", raises=RuntimeError)
+t.add("requires_grad_false_on_nonleaf_raises", PT_TENSOR_DOCS, """
+    a = torch.tensor(V, requires_grad=True)
+    b = a * 2
+    b.requires_grad_(False)
+""", raises=RuntimeError)
+t.add("backward_on_tensor_without_grad_raises", TU_AUTOGRADQS, """
+    y = torch.tensor(V).sum()
+    y.backward()
+""", raises=RuntimeError)

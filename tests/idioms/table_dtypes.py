@@ -78,8 +78,8 @@ t.add("type_as", PT_TENSOR_DOCS, """
     y = torch.tensor(A).type_as(x)
 """, "y")
 t.add("type_with_no_argument_names_the_type", PT_TENSOR_DOCS, """
-    names = [torch.tensor(A).type(), torch.tensor(I).type()]
-""", "names")
+    names = [t.type().split('.', 1)[1] for t in (torch.tensor(A), torch.tensor(I), torch.tensor(D))]
+""", "names", note="the library's own prefix ('torch.' / 'minidl.') is not compared")
 t.add("int64_tokens_cat", EX_WLM_DATA, """
     idss = [torch.tensor([1, 2]).type(torch.int64), torch.tensor([3]).type(torch.int64)]
     ids = torch.cat(idss)
@@ -183,3 +183,29 @@ t.add("int_tensor_inplace_div_raises", PT_TORCH_DOCS, """
     a = torch.tensor([1, 2, 3])
     a /= 2
 """, raises=RuntimeError)
+t.add("where_promotes_int_and_float_scalar", PT_TORCH_DOCS, """
+    y = torch.where(torch.tensor(A) > 0, torch.tensor(I), 0.5)
+""", "y")
+t.add("clamp_int_tensor_with_float_bounds", PT_TORCH_DOCS, """
+    y = torch.tensor([1, 5, -2]).clamp(0.5, 3.5)
+""", "y")
+t.add("conversion_to_same_dtype_returns_self", PT_TENSOR_DOCS, """
+    x = torch.tensor(A)
+    r = [x.float() is x, x.double() is x, torch.tensor(I).long() is torch.tensor(I)]
+""", "r")
+t.add("integer_and_bool_results_do_not_require_grad", PT_TENSOR_DOCS, """
+    w = torch.tensor(A, requires_grad=True)
+    r = [(w > 0).requires_grad, w.argmax().requires_grad, w.long().requires_grad, w.float().requires_grad]
+""", "r")
+t.add("empty_tensor_is_float32", PT_TORCH_DOCS, """
+    x = torch.tensor([])
+    shape, dtype = x.shape, x.dtype
+""", "shape dtype")
+t.add("arange_float_step_length", PT_TORCH_DOCS, """
+    x = torch.arange(0, 1, 0.1)
+    n = len(x)
+""", "x n")
+t.add("log_of_zero_is_minus_inf_without_error", PT_TORCH_DOCS, """
+    y = torch.log(torch.tensor([0.0, 1.0, 2.0]))
+    z = torch.tensor([1., -1., 0.]) / torch.tensor([0., 0., 0.])
+""", "y z")

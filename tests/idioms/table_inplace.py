@@ -28,6 +28,7 @@ from .sources import (
     TU_TRANSFORMS,
     TU_TWO_LAYER_FUNCTION,
     TU_TWO_LAYER_TENSOR,
+    TU_ZEROING,
 )
 
 t = Table("inplace")
@@ -236,10 +237,10 @@ t.add("no_grad_update_trains_polynomial", TU_POLY_AUTOGRAD, """
         losses.append(loss.item())
         loss.backward()
         with torch.no_grad():
-            a -= 1e-4 * a.grad
-            b -= 1e-4 * b.grad
-            c -= 1e-4 * c.grad
-            d -= 1e-4 * d.grad
+            a -= 1e-6 * a.grad
+            b -= 1e-6 * b.grad
+            c -= 1e-6 * c.grad
+            d -= 1e-6 * d.grad
             a.grad = None
             b.grad = None
             c.grad = None
@@ -442,3 +443,27 @@ t.add("no_grad_decorated_full_fill", TU_POLY_FUNCTION, """
         b.fill_(2.0)
     flag = b.requires_grad
 """, "b flag")
+t.add("inplace_on_view_of_nonleaf_keeps_gradient", PT_TENSOR_DOCS, """
+    a = torch.tensor(V, requires_grad=True)
+    b = a * 2
+    b[1:3].mul_(3)
+    b.sum().backward()
+    g = a.grad
+""", "b g")
+t.add("inplace_on_view_of_leaf_requiring_grad_raises", TU_INTROYT_AUTOGRAD, """
+    w = torch.tensor(V, requires_grad=True)
+    w[0:2].mul_(2)
+""", raises=RuntimeError)
+t.add("augmented_setitem_with_repeated_indices_does_not_accumulate", PT_TENSOR_DOCS, """
+    x = torch.zeros(3)
+    x[torch.tensor([0, 0, 1])] += 1
+""", "x")
+t.add("zero_grad_set_to_none_false_keeps_zero_tensors", TU_ZEROING, """
+    net = nn.Linear(5, 3)
+    net(torch.tensor(A)).sum().backward()
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    g = net.weight.grad
+    net.zero_grad(set_to_none=False)
+    gb = net.bias.grad
+""", "g gb")

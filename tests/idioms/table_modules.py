@@ -443,3 +443,21 @@ t.add("F_linear", PT_EXTENDING, """
 t.add("F_conv2d", PT_EXTENDING, """
     y = F.conv2d(torch.tensor(IMG), torch.tensor(IMG[:, :, :3, :3]), padding=1)
 """, "y")
+t.add("shared_parameter_counted_once", EX_WLM_MODEL, """
+    lin = nn.Linear(4, 4)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    n_params = len(list(seq.parameters()))
+    names = [n for n, _ in seq.named_parameters()]
+    keys = list(seq.state_dict().keys())
+""", "n_params names keys")
+t.add("tied_weights_share_gradient", EX_WLM_MODEL, """
+    encoder = nn.Linear(3, 4, bias=False)
+    decoder = nn.Linear(4, 3, bias=False)
+    decoder.weight = nn.Parameter(encoder.weight.detach().t().contiguous())
+    encoder.weight = decoder.weight
+    same = encoder.weight is decoder.weight
+""", "same")
+t.add("assigning_plain_tensor_to_parameter_raises", PT_EXTENDING, """
+    m = nn.Linear(5, 3)
+    m.weight = torch.zeros(3, 5)
+""", raises=TypeError)

@@ -11,6 +11,7 @@ from .sources import (
     EX_WLM_GENERATE,
     EX_WLM_MAIN,
     PT_TENSOR_DOCS,
+    TU_BLITZ_AUTOGRAD,
     TU_BLITZ_CIFAR,
     TU_BLITZ_TENSOR,
     TU_INTROYT_AUTOGRAD,
@@ -164,3 +165,22 @@ t.add("len_of_dataset_like_tensor", EX_HOGWILD_TRAIN, """
     n = len(data)
     pct = 100. * 3 / len(data)
 """, "n pct")
+t.add("bool_of_empty_raises", PT_TENSOR_DOCS, """
+    if torch.tensor([]):
+        pass
+""", raises=RuntimeError)
+t.add("builtin_abs_pow_max", PT_TENSOR_DOCS, """
+    r = [abs(torch.tensor(-1.5)), pow(torch.tensor(3.0), 2), max(torch.tensor([1., 4., 2.]))]
+""", "r")
+t.add("print_plain_tensors", TU_BLITZ_TENSOR, """
+    s = [str(torch.tensor([5.5, 3])), str(torch.tensor([[1, 2], [3, 4]])), str(torch.tensor(3.)),
+         str(torch.tensor([True, False])), str(torch.zeros(2, 2))]
+""", "s")
+t.add("print_shows_requires_grad_and_dtype", TU_BLITZ_AUTOGRAD, """
+    s = [str(torch.ones(2, 2, requires_grad=True)),
+         str(torch.tensor([1., 2.], dtype=torch.float64)).replace('minidl.', 'torch.'),
+         str(torch.tensor([1, 2], dtype=torch.int32)).replace('minidl.', 'torch.')]
+""", "s", note="the library's own name in a printed dtype is not compared")
+t.add("print_size", TU_BLITZ_TENSOR, """
+    s = str(torch.zeros(4, 4).size()).replace('minidl.', 'torch.')
+""", "s", note="the library's own name is not compared")

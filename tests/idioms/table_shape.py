@@ -341,3 +341,20 @@ t.add("grad_through_squeeze_unsqueeze_flatten", PT_TENSOR_DOCS, """
     (y ** 2).sum().backward()
     g = x.grad
 """, "g")
+t.add("cat_of_empty_list_raises", PT_TORCH_DOCS, "y = torch.cat([])", raises=ValueError)
+t.add("stack_of_mismatched_shapes_raises", PT_TORCH_DOCS, """
+    y = torch.stack([torch.zeros(2, 3), torch.zeros(3, 2)])
+""", raises=RuntimeError)
+t.add("view_two_inferred_dims_raises", PT_TENSOR_DOCS, "y = torch.tensor(A).view(-1, -1)", raises=RuntimeError)
+t.add("permute_repeated_dim_raises", PT_TENSOR_DOCS, "y = torch.tensor(A).permute(0, 0)", raises=RuntimeError)
+t.add("squeeze_dim_out_of_range_raises", PT_TENSOR_DOCS, "y = torch.tensor(A).squeeze(5)", raises=IndexError)
+t.add("sum_dim_out_of_range_raises", PT_TORCH_DOCS, "y = torch.tensor(A).sum(dim=5)", raises=IndexError)
+t.add("ragged_nested_list_raises", PT_TORCH_DOCS, "y = torch.tensor([[1, 2], [3]])", raises=ValueError)
+t.add("iterating_zero_dim_raises", PT_TENSOR_DOCS, """
+    for v in torch.tensor(1.5):
+        pass
+""", raises=TypeError)
+t.add("contains_operator", PT_TENSOR_DOCS, """
+    x = torch.tensor([1, 2, 3])
+    r = [2 in x, 7 in x]
+""", "r")
