@@ -11,7 +11,7 @@ Every run starts from the same state: both libraries seeded with 0, the default 
 enabled, fresh copies of the NumPy inputs of :func:`inputs`, and an empty directory ``TMP`` for files.
 
 What a run produced (the idiom's named outputs, or the exception it raised) is turned into plain data by
-:func:`encode` (tensors become dtype name + shape + values), so a torch result, a minidl result and a
+:func:`encode` (tensors become dtype name + shape + values + requires_grad), so a torch result, a minidl result and a
 result recorded into JSON are compared by one function, :func:`compare`, and shown side by side by
 :func:`side_by_side`.
 """
@@ -240,7 +240,8 @@ def encode(value: Any, random: bool = False) -> Any:
         dtype = dtype_name(value.dtype)
         if arr.dtype.name != dtype:
             dtype = f"{dtype} (stored as {arr.dtype.name})"
-        return {"kind": "tensor", "dtype": dtype, "shape": list(arr.shape), "values": _values(arr, random)}
+        return {"kind": "tensor", "dtype": dtype, "shape": list(arr.shape), "values": _values(arr, random),
+                "requires_grad": bool(value.requires_grad)}
     if isinstance(value, np.ndarray):
         return {"kind": "ndarray", "dtype": value.dtype.name, "shape": list(value.shape),
                 "values": _values(value, random)}
@@ -312,6 +313,9 @@ def _compare_arrays(expected: dict, actual: dict, where: str, rtol: float | None
     problems = []
     if expected["dtype"] != actual["dtype"]:
         problems.append(f"{where}: dtype {actual['dtype']} where torch gives {expected['dtype']}")
+    if expected.get("requires_grad") != actual.get("requires_grad"):
+        problems.append(f"{where}: requires_grad={actual.get('requires_grad')} where torch gives "
+                        f"requires_grad={expected.get('requires_grad')}")
     if expected["shape"] != actual["shape"]:
         problems.append(f"{where}: shape {tuple(actual['shape'])} where torch gives {tuple(expected['shape'])}")
         return problems
