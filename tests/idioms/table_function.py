@@ -74,6 +74,19 @@ class MulConstant(torch.autograd.Function):
         return grad_output * ctx.constant, None
 '''
 
+WRONG_SQUARE = '''
+class WrongSquare(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, = ctx.saved_tensors
+        return grad_output * 3 * x
+'''
+
 t.add("legendre_forward_and_grad", TU_POLY_FUNCTION, LEGENDRE + """
 x = torch.tensor(V, requires_grad=True)
 P3 = LegendrePolynomial3.apply
@@ -271,32 +284,10 @@ from torch.autograd import gradcheck
 input = (torch.tensor(D, requires_grad=True), torch.tensor(D[:3] * 0.5, requires_grad=True))
 test = gradcheck(linear, input, eps=1e-6, atol=1e-4)
 """, "test")
-t.add("gradcheck_raises_for_wrong_backward", PT_EXTENDING, """
-class WrongSquare(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 2
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, = ctx.saved_tensors
-        return grad_output * 3 * x
-
+t.add("gradcheck_raises_for_wrong_backward", PT_EXTENDING, WRONG_SQUARE + """
 ok = torch.autograd.gradcheck(WrongSquare.apply, (torch.tensor(D[0], requires_grad=True),))
 """, raises=RuntimeError)
-t.add("gradcheck_raise_exception_false", PT_EXTENDING, """
-class WrongSquare(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 2
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, = ctx.saved_tensors
-        return grad_output * 3 * x
-
+t.add("gradcheck_raise_exception_false", PT_EXTENDING, WRONG_SQUARE + """
 ok = torch.autograd.gradcheck(WrongSquare.apply, (torch.tensor(D[0], requires_grad=True),),
                               raise_exception=False)
 """, "ok")
