@@ -183,8 +183,9 @@ def run(idiom: Idiom, lib: str) -> Outcome:
         code = compile(idiom.code, f"<idiom {idiom.id} [{lib}]>", "exec")
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", UserWarning)  # torch's deprecation notices
                 warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("error", RuntimeWarning)  # overflow/invalid-value warnings are failures
                 exec(code, ns)
             outputs = {name: encode(ns[name], random=idiom.random) for name in idiom.outputs}
         except Exception as exc:  # the snippet's own failure is a result, not a harness error
