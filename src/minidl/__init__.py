@@ -12,7 +12,7 @@ from . import ops
 from ._print import get_printoptions, set_printoptions
 from ._version import __version__
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .device import device
+from .device import device, get_default_device, set_default_device
 from .dtypes import (
     bfloat16,
     can_cast,
@@ -82,7 +82,18 @@ def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
     return (lambda fn: fn) if model is None else model
 
 
-from . import accelerator, autograd, backends, cuda, linalg, nn, optim, testing, utils  # noqa: E402
+from . import accelerator, autograd, backends, cuda, linalg, mps, nn, optim, testing, utils, xpu  # noqa: E402
+from .legacy import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
 from .serialization import load, save  # noqa: E402  (minidl.save, minidl.load)
 
@@ -97,5 +108,24 @@ __all__ = [
     "set_num_threads", "get_num_threads", "compile", "save", "load",
     "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "summary", "testing",
     "layout", "memory_format", "strided", "contiguous_format", "channels_last", "preserve_format",
+    "set_default_device", "get_default_device", "xpu", "mps", "FloatTensor", "DoubleTensor", "HalfTensor",
+    "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
     *_functions_all,
 ]  # fmt: skip
+
+
+_LAZY = ("datasets", "transforms", "models", "vision", "onnx", "hub", "distributed", "tune")
+
+
+def __getattr__(name: str) -> object:
+    """Sub-packages that need not load with ``import minidl`` (``minidl.datasets``, ``minidl.transforms``,
+    ...), imported on first use, as ``torchvision.datasets`` is reached from the package."""
+    if name in _LAZY:
+        import importlib
+
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module 'minidl' has no attribute '{name}'")

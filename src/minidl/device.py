@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import DeviceError
 
-__all__ = ["device", "as_device", "check_device", "CPU"]
+__all__ = ["device", "as_device", "check_device", "CPU", "set_default_device", "get_default_device"]
 
 _KNOWN = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "privateuseone")
 
@@ -65,6 +65,16 @@ class device:  # noqa: N801 - PyTorch's name
 
 
 CPU = device("cpu")
+
+
+def set_default_device(d: Any) -> None:
+    """PyTorch's default device for new tensors: minidl accepts only the CPU (``None`` resets it)."""
+    if d is not None:
+        check_device(d)
+
+
+def get_default_device() -> device:
+    return CPU
 
 
 def as_device(d: Any) -> device:

@@ -30,13 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, views
 from .autograd.engine import Node, VersionCounter, run_backward, unbroadcast
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import state as _grad
 from .backend import xp
 from .device import CPU, check_device
 from .errors import ShapeError, UnsupportedError
+from .views import contiguous_strides, torch_layout
 
 if TYPE_CHECKING:
     from .ops.base import Op
@@ -116,7 +117,7 @@ class Tensor:
     :func:`minidl.tensor` to keep the data's own dtype.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "_node", "_output_nr", "_vc", "_base", "_view_fns",
+    __slots__ = ("_data", "_requires_grad", "_grad", "_node", "_output_nr", "_vc", "_base", "_view_fns",
                  "_hooks", "_post_hooks", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray * Tensor`` defer to Tensor.__rmul__
 
@@ -147,7 +148,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t._data = data if type(data) is np.ndarray else xp.asarray(data)
         t._requires_grad = node is not None
-        t.grad = None
+        t._grad = None
         t._node = node
         t._output_nr = output_nr
         t._vc = None
@@ -170,6 +171,26 @@ class Tensor:
         if arr.dtype.kind not in _SUPPORTED_KINDS:
             raise TypeError(f"cannot assign data of dtype {arr.dtype} to a tensor")
         self._data = arr
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (``None`` until one arrives, or after ``zero_grad``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                                   f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
+                                   f"dtype '{self.dtype}'. The gradient must match the tensor's dtype")
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -250,9 +271,16 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    def _torch_strides(self) -> tuple[int, ...]:
+        """The element strides PyTorch would give this tensor (see :mod:`minidl.views`), which may differ from
+        its array's: minidl stores some results channels-last."""
+        if self._base is None:
+            return contiguous_strides(self._data.shape)
+        return torch_layout(self._base._data.shape, self._view_fns or ()).strides
+
     def stride(self, dim: int | None = None) -> Any:
-        """Strides in elements (minidl's conv outputs are stored channels-last, so theirs differ from torch's)."""
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        """Strides in elements, as PyTorch would lay this tensor out."""
+        st = self._torch_strides()
         return st if dim is None else st[_dim(dim, self.ndim)]
 
     def storage_offset(self) -> int:
@@ -265,7 +293,8 @@ class Tensor:
         return int(self._data.__array_interface__["data"][0])
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        """Contiguity of PyTorch's layout of this tensor (results of ops are; transposed views are not)."""
+        return self._base is None or views.is_contiguous(self._data.shape, self._torch_strides())
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -306,11 +335,16 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is ambiguous")
         return bool(self._data.reshape(()))
 
+    def _scalar(self) -> float | int | bool:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self) -> int:
         if self._data.size != 1 or self._data.dtype.kind not in "iub":
@@ -318,7 +352,7 @@ class Tensor:
         return int(self._data.reshape(()))
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
@@ -601,7 +635,7 @@ class Tensor:
         idx = _index(index)
         out = getitem(self, index=idx)
         if _is_basic(idx):
-            _mark_view(out, self, lambda a: a[idx])
+            _mark_view(out, self, views.Index(idx))
         return out
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -617,10 +651,20 @@ class Tensor:
 
     # ----------------------------------------------------------------------------------- shape (varargs forms)
     def view(self, *shape: Any) -> Tensor:
-        """A tensor of a new shape over the same data (minidl copies where PyTorch would need ``reshape``)."""
+        """A tensor of a new shape over the same data. As in PyTorch, a view that the layout does not allow
+        (a transposed tensor flattened) raises; use ``reshape``, which copies then."""
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype | type | np.dtype):
             raise UnsupportedError("Tensor.view(dtype) (reinterpreting bits) is not supported; use .to(dtype)")
-        return _fns.reshape(self, _shape_arg(shape))
+        new = _shape_arg(shape)
+        if self._base is not None:
+            try:
+                torch_layout(self._base._data.shape, self._view_fns or ()).reshape(new, copy=False)
+            except ValueError as e:
+                if "copy" in str(e):
+                    raise RuntimeError("view size is not compatible with input tensor's size and stride (at least "
+                                       "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                                       "instead.") from None
+        return _fns.reshape(self, new)
 
     def reshape(self, *shape: Any) -> Tensor:
         return _fns.reshape(self, _shape_arg(shape))
@@ -671,7 +715,7 @@ def _init_slots(t: Tensor, data: np.ndarray, requires_grad: bool = False) -> Non
     """Fill the slots of a freshly constructed tensor (constructors of Tensor and its subclasses)."""
     t._data = data
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t._node = None
     t._output_nr = 0
     t._vc = None
@@ -687,7 +731,7 @@ def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, grad: Tensor | No
     """Pickling / deep-copy constructor (keeps the class, the flag and the gradient)."""
     t = object.__new__(cls)
     _init_slots(t, data, requires_grad)
-    t.grad = grad
+    t._grad = grad
     return t
 
 
@@ -823,8 +867,13 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
             record = record or t._requires_grad
         else:
             arrays.append(t)
-    out, cache = op.forward(*arrays, **params)
-    if not (record and _grad.enabled):
+    try:
+        out, cache = op.forward(*arrays, **params)
+    except ValueError as e:
+        if "could not be broadcast" in str(e):
+            raise _broadcast_error(arrays) from None
+        raise
+    if not (record and _grad.enabled) or out.dtype.kind != "f":  # integer results never require grad
         return Tensor._wrap(out)
     edges = []
     needs = []
@@ -853,13 +902,26 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
     return res
 
 
+def _broadcast_error(arrays: list[Any]) -> ShapeError:
+    """PyTorch's message for operands whose shapes do not broadcast."""
+    shapes = [np.shape(a) for a in arrays if isinstance(a, np.ndarray)]
+    a, b = (shapes + [(), ()])[:2]
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for d in range(n):
+        if pa[d] != pb[d] and 1 not in (pa[d], pb[d]):
+            return ShapeError(f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                              f"non-singleton dimension {d}")
+    return ShapeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast together")
+
+
 def clear_grads(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
     """Reset the ``.grad`` of every tensor: drop it (PyTorch's default) or fill it with zeros in place."""
     for t in tensors:
-        if t.grad is None:
+        if t._grad is None:
             continue
         if set_to_none:
-            t.grad = None
+            t._grad = None
         else:
-            t.grad._data[...] = 0
+            t._grad._data[...] = 0
 

@@ -184,6 +184,29 @@ def index_put_(self: Tensor, indices: tuple, values: Any, accumulate: bool = Fal
     return self
 
 
+def _reshaping_inplace(name: str, fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``x.unsqueeze_(0)``, ``x.t_()``, ...: the tensor itself takes the new shape (a view of its storage)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        self._check_inplace()
+        out = fn(self, *args, **kwargs)
+        if out._base is self:  # the base is the tensor as it was: keep that as a separate object
+            before = Tensor._wrap(self._data, self._node, self._output_nr)
+            before._requires_grad, before._vc = self._requires_grad, _counter(self)
+            out._base = before
+        self._data, self._node, self._output_nr = out._data, out._node, out._output_nr
+        self._requires_grad = out._requires_grad
+        self._base, self._view_fns = out._base, out._view_fns
+        return self
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place form of :meth:`Tensor.{name}`: this tensor takes the new shape."
+    return method
+
+
+RESHAPING_INPLACE = ("unsqueeze", "squeeze", "t", "transpose", "swapaxes", "swapdims")
+
+
 def where(self: Tensor, condition: Any, y: Any) -> Tensor:
     """``x.where(condition, y)`` is ``minidl.where(condition, x, y)``."""
     return F.where(condition, self, y)
@@ -225,6 +248,8 @@ def bind() -> None:
         setattr(Tensor, name, getattr(F, name))
     for name in (*INPLACE, "matmul"):
         setattr(Tensor, name + "_", _inplace_method(name, getattr(F, name)))
+    for name in RESHAPING_INPLACE:
+        setattr(Tensor, name + "_", _reshaping_inplace(name, getattr(F, name)))
     for name, fn in _OPERATORS.items():
         setattr(Tensor, name, fn)
     for name, method in _INPLACE_OPERATORS.items():

@@ -298,9 +298,9 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
     """``t.grad += g``; the first gradient is copied so that no two ``.grad`` arrays share memory."""
     from ..tensor import Tensor
 
-    if t.grad is None:
-        t.grad = Tensor._wrap(xp.array(g, dtype=t._data.dtype, copy=True))
+    if t._grad is None:
+        t._grad = Tensor._wrap(xp.array(g, dtype=t._data.dtype, copy=True))
     else:
-        t.grad._data += g
+        t._grad._data += g
     for hook in t._post_hooks or ():
         hook(t)

@@ -5,6 +5,8 @@ comparisons, linear algebra, shape and indexing. Each function handles PyTorch's
 Importing this package also attaches the matching Tensor methods and operators (:mod:`minidl.tensor_methods`).
 """
 
+from typing import Any
+
 from .comparison import *  # noqa: F403
 from .comparison import __all__ as _comparison
 from .creation import *  # noqa: F403
@@ -38,3 +40,22 @@ _accept_numpy_names()
 from .. import tensor_methods as _tensor_methods  # noqa: E402  (needs the functions above)
 
 _tensor_methods.bind()
+
+
+def _inplace_functions() -> list[str]:
+    """PyTorch's in-place functions of the namespace: ``minidl.sin_(x)`` is ``x.sin_()``."""
+    names = []
+    for name in (*_tensor_methods.INPLACE, "zero", "fill"):
+        method = getattr(_tensor_methods.Tensor, name + "_")
+
+        def fn(input: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            return _method(input, *args, **kwargs)
+
+        fn.__name__ = fn.__qualname__ = name + "_"
+        fn.__doc__ = method.__doc__
+        globals()[name + "_"] = fn
+        names.append(name + "_")
+    return names
+
+
+__all__ += _inplace_functions()

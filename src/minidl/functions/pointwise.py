@@ -7,6 +7,7 @@ the default float dtype for integer inputs, as in PyTorch.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -30,16 +31,30 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------------ arithmetic
-def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+def _legacy_alpha(name: str, other: Any, legacy: tuple, alpha: Any) -> tuple[Any, Any]:
+    """PyTorch's deprecated ``add(input, value, other)`` / ``x.add_(value, other)``: value scales other."""
+    if not legacy:
+        return other, alpha
+    if len(legacy) != 1 or not isinstance(legacy[0], Tensor) or isinstance(other, Tensor):
+        raise TypeError(f"{name}() takes (input, other, *, alpha=1)")
+    warnings.warn(f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\nConsider using "
+                  f"one of the following signatures instead:\n\t{name}(Tensor other, *, Number alpha = 1)",
+                  UserWarning, stacklevel=3)
+    return legacy[0], other
+
+
+def add(input: Any, other: Any, *legacy: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha · other."""
+    other, alpha = _legacy_alpha("add", other, legacy, alpha)
     a, b = binary(input, other)
     if alpha != 1:
         b = ops.mul(b, operand(alpha, b._data.dtype))
     return finish(ops.add(a, b), out)
 
 
-def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+def sub(input: Any, other: Any, *legacy: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input − alpha · other."""
+    other, alpha = _legacy_alpha("sub", other, legacy, alpha)
     a, b = binary(input, other)
     if a._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "

@@ -80,10 +80,11 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return ops.div(total, Tensor._wrap(xp.asarray(count)))
 
 
-def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         out: Tensor | None = None) -> Tensor:
     check_tensor("prod", input)
     x = _int_accumulator(input, dtype)
-    return ops.prod(x, axis=reduction_axes(dim, x.ndim), keepdims=keepdim)
+    return finish(ops.prod(x, axis=reduction_axes(dim, x.ndim), keepdims=keepdim), out)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -93,7 +94,7 @@ def _correction(unbiased: Any, correction: Any) -> float:
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> Tensor:
+        correction: Any = None, out: Tensor | None = None) -> Tensor:
     """Σ (x − mean)² / (N − correction) over ``dim`` (correction 1, Bessel's, unless ``unbiased=False``)."""
     check_tensor("var", input)
     if isinstance(dim, bool):  # var(x, False): the old positional ``unbiased``
@@ -105,14 +106,14 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     ss = ops.sum(ops.mul(dev, dev), axis=axes, keepdims=keepdim)
     denom = builtins.max(n - _correction(unbiased, correction), 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return ops.div(ss, Tensor._wrap(xp.asarray(denom, dtype=input._data.dtype)))
+        return finish(ops.div(ss, Tensor._wrap(xp.asarray(denom, dtype=input._data.dtype))), out)
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> Tensor:
+        correction: Any = None, out: Tensor | None = None) -> Tensor:
     """√var (see :func:`var`)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return ops.sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+        return finish(ops.sqrt(var(input, dim, unbiased, keepdim, correction=correction)), out)
 
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -154,19 +155,28 @@ def _extreme(name: str, input: Tensor, dim_or_other: Any, keepdim: bool, argfn: 
     return getattr(return_types, name)(values, Tensor._wrap(indices.astype(np.int64)))
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:  # noqa: A001
     """``max(x)``: the largest value. ``max(x, dim)``: ``(values, indices)`` along dim (the first maximum's
     index). ``max(x, y)``: the elementwise maximum."""
     from .pointwise import maximum
 
-    return _extreme("max", input, dim, keepdim, _nan_argmax, ops.amax, maximum)
+    return _finish_any(_extreme("max", input, dim, keepdim, _nan_argmax, ops.amax, maximum), out)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:  # noqa: A001
     """``min(x)``, ``min(x, dim)`` → ``(values, indices)``, or ``min(x, y)`` elementwise (see :func:`max`)."""
     from .pointwise import minimum
 
-    return _extreme("min", input, dim, keepdim, _nan_argmin, ops.amin, minimum)
+    return _finish_any(_extreme("min", input, dim, keepdim, _nan_argmin, ops.amin, minimum), out)
+
+
+def _finish_any(result: Any, out: Any) -> Any:
+    """``out=`` for max/min: a tensor, or a (values, indices) pair of tensors for the dim form."""
+    if out is None:
+        return result
+    if isinstance(result, tuple):
+        return type(result)(*(finish(r, o) for r, o in zip(result, out, strict=True)))
+    return finish(result, out)
 
 
 def _nan_argmax(a: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
@@ -178,15 +188,17 @@ def _nan_argmin(a: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
     return xp.argmin(a, axis=axis, keepdims=keepdims)
 
 
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Largest value over ``dim`` (all dims by default); ties share the gradient equally."""
     check_tensor("amax", input)
-    return ops.amax(input, axis=reduction_axes(dim if dim != () else None, input.ndim), keepdims=keepdim)
+    return finish(ops.amax(input, axis=reduction_axes(dim if dim != () else None, input.ndim), keepdims=keepdim),
+                  out)
 
 
-def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     check_tensor("amin", input)
-    return ops.amin(input, axis=reduction_axes(dim if dim != () else None, input.ndim), keepdims=keepdim)
+    return finish(ops.amin(input, axis=reduction_axes(dim if dim != () else None, input.ndim), keepdims=keepdim),
+                  out)
 
 
 def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> Any:
@@ -194,23 +206,22 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> Any:
                                 amax(input, dim if dim is not None else (), keepdim))
 
 
-def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Index of the (first) maximum, over the flattened tensor when ``dim`` is None (int64)."""
-    check_tensor("argmax", input)
-    if dim is None:
-        return Tensor._wrap(xp.asarray(xp.argmax(input._data), dtype=np.int64)
-                            .reshape((1,) * input.ndim if keepdim else ()))
-    d = norm_dim(dim, input.ndim)
-    return Tensor._wrap(xp.argmax(input._data, axis=d if input.ndim else None, keepdims=keepdim).astype(np.int64))
+    return finish(_arg("argmax", xp.argmax, input, dim, keepdim), out)
 
 
-def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    check_tensor("argmin", input)
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """Index of the (first) minimum (see :func:`argmax`)."""
+    return finish(_arg("argmin", xp.argmin, input, dim, keepdim), out)
+
+
+def _arg(name: str, fn: Any, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    check_tensor(name, input)
     if dim is None:
-        return Tensor._wrap(xp.asarray(xp.argmin(input._data), dtype=np.int64)
-                            .reshape((1,) * input.ndim if keepdim else ()))
+        return Tensor._wrap(xp.asarray(fn(input._data), dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()))
     d = norm_dim(dim, input.ndim)
-    return Tensor._wrap(xp.argmin(input._data, axis=d if input.ndim else None, keepdims=keepdim).astype(np.int64))
+    return Tensor._wrap(fn(input._data, axis=d if input.ndim else None, keepdims=keepdim).astype(np.int64))
 
 
 
@@ -304,12 +315,12 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return ops.logsumexp(x, axis=reduction_axes(dim, x.ndim), keepdims=keepdim)
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None, out: Tensor | None = None) -> Tensor:
     check_tensor("cumsum", input)
     x = _int_accumulator(input, dtype)
     if x.ndim == 0:
-        return x.clone()
-    return ops.cumsum(x, axis=norm_dim(dim, x.ndim))
+        return finish(x.clone(), out)
+    return finish(ops.cumsum(x, axis=norm_dim(dim, x.ndim)), out)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -320,14 +331,16 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     return ops.cumprod(x, axis=norm_dim(dim, x.ndim))
 
 
-def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     check_tensor("all", input)
-    return Tensor._wrap(xp.asarray(xp.all(input._data, axis=reduction_axes(dim, input.ndim), keepdims=keepdim)))
+    res = xp.all(input._data, axis=reduction_axes(dim, input.ndim), keepdims=keepdim)
+    return finish(Tensor._wrap(xp.asarray(res)), out)
 
 
-def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     check_tensor("any", input)
-    return Tensor._wrap(xp.asarray(xp.any(input._data, axis=reduction_axes(dim, input.ndim), keepdims=keepdim)))
+    res = xp.any(input._data, axis=reduction_axes(dim, input.ndim), keepdims=keepdim)
+    return finish(Tensor._wrap(xp.asarray(res)), out)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:

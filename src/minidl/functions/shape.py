@@ -18,6 +18,7 @@ from .. import ops
 from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Tensor, _shape_arg
+from ..views import Expand, Permute, Reshape
 from ._args import check_tensor, promoted, to, view
 from ._args import dim as norm_dim
 
@@ -36,7 +37,7 @@ def _tensors(name: str, tensors: Any) -> list[Tensor]:
         raise TypeError(f"{name}(): argument 'tensors' must be a tuple or list of Tensors, not Tensor")
     ts = list(tensors)
     if not ts:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     for t in ts:
         check_tensor(name, t)
     return ts
@@ -138,13 +139,13 @@ def reshape(input: Tensor, shape: Any) -> Tensor:
         out = ops.reshape(input, shape=shape)
     except ValueError:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input._data.size}") from None
-    return view(out, input, lambda a: a.reshape(shape))
+    return view(out, input, Reshape(shape))
 
 
 def _alias(t: Tensor) -> Tensor:
     """A new tensor object over the same storage and history (what a no-op view returns in PyTorch)."""
     out = ops.reshape(t, shape=t._data.shape)
-    return view(out, t, lambda a: a)
+    return view(out, t, Reshape(t._data.shape))
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
@@ -199,7 +200,7 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
                            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not "
                            f"equal to len(dims) = {len(axes)}" if len(axes) != input.ndim else
                            "permute(): duplicate dims are not allowed.")
-    return view(ops.permute(input, axes=axes), input, lambda a: a.transpose(axes))
+    return view(ops.permute(input, axes=axes), input, Permute(axes))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -257,7 +258,7 @@ def expand(input: Tensor, sizes: Any) -> Tensor:
     target_t = tuple(target)
     if target_t == shp:
         return _alias(input)
-    return view(ops.expand(input, shape=target_t), input, lambda a: xp.broadcast_to(a, target_t))
+    return view(ops.expand(input, shape=target_t), input, Expand(target_t))
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
@@ -341,8 +342,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
         raise UnsupportedError(f"scatter(reduce={reduce!r}) is not supported by minidl (None or 'add')")
     s = src if isinstance(src, Tensor) else Tensor._wrap(xp.asarray(src, dtype=input._data.dtype))
     s = to(s, input._data.dtype)
-    return ops.scatter(input, _index_array(index, "scatter"), s, axis=norm_dim(dim, input.ndim),
-                       reduce=None if reduce is None else "add")
+    idx = _index_array(index, "scatter")
+    if idx.ndim == 0 and input.ndim <= 1:  # PyTorch takes a scalar index into a vector (one-hot targets)
+        idx = idx.reshape(1)
+        s = s if s.ndim == 0 else reshape(s, (1,))
+    return ops.scatter(input, idx, s, axis=norm_dim(dim, input.ndim), reduce=None if reduce is None else "add")
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:

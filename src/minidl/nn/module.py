@@ -409,6 +409,11 @@ class Module:
                 b._data = b._data.astype(dtype, copy=False)
         return self
 
+    def share_memory(self) -> Module:
+        """PyTorch moves the storages to shared memory for multiprocessing; minidl has no shared-memory
+        multiprocessing (data parallelism runs on MPI: ``minidl.distributed``), so this returns the module."""
+        return self
+
     def double(self) -> Module:
         return self.to(np.float64)
 

@@ -85,15 +85,16 @@ def check_nonnegative(owner: str, group: dict[str, Any], *keys: str) -> None:
 
 
 def _plain(value: Any, where: str) -> Any:
-    """A pickle-free copy of ``value``: arrays copied, NumPy scalars made Python numbers, tuples lists."""
+    """A pickle-free copy of ``value``: arrays as tensors (copies; PyTorch's state dicts hold tensors), NumPy
+    scalars as Python numbers, containers kept."""
     if isinstance(value, np.generic):  # before the float test: np.float64 subclasses float
         return value.item()
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return Tensor._wrap(value.copy())
     if isinstance(value, list | tuple):
-        return [_plain(v, where) for v in value]
+        return type(value)(_plain(v, where) for v in value)
     if isinstance(value, dict):
         return {k: _plain(v, where) for k, v in value.items()}
     raise TypeError(f"{where}: a state_dict can't hold a value of type {type(value).__name__}")
@@ -271,7 +272,7 @@ class Optimizer:
 
     # ------------------------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state as plain data (copies), with parameters replaced by their indices.
+        """The optimizer's state (copies; buffers as tensors), with parameters replaced by their indices.
 
         Parameters are numbered in group order, as in PyTorch; parameters without state are left out.
         """

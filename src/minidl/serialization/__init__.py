@@ -17,6 +17,7 @@ tensors). Nothing it reads can run code: minidl never unpickles anything but ten
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,14 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: Any 
     ``pickle_module``, ``pickle_protocol`` and torch's private flags are accepted so that torch code runs
     unchanged; they have no effect, because minidl never pickles.
     """
+    from ..nn.module import Module
+
+    if isinstance(obj, Module):
+        raise UnsupportedError(f"minidl.save cannot store a whole {type(obj).__name__} module: that pickles its "
+                               "code, and minidl never pickles. Save its weights instead: "
+                               "minidl.save(model.state_dict(), f), then model.load_state_dict(minidl.load(f))")
+    if is_path(f) and not os.path.isdir(os.path.dirname(os.path.abspath(os.fspath(f)))):
+        raise FileNotFoundError(f"Parent directory {os.path.dirname(os.path.abspath(os.fspath(f)))} does not exist.")
     if safetensors_files.can_write(obj) and safetensors_files.available():
         safetensors_files.write(f, obj)
     else:
