@@ -858,13 +858,16 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
     ``inputs`` may mix tensors, arrays and ``None`` (an absent optional input such as a bias); only
     tensors with ``requires_grad`` receive gradients. ``params`` are non-differentiable settings.
     """
-    # plain loops, not generator expressions: this runs for every op and its overhead is the engine's
+    # one plain loop, no generator expressions: this runs for every op and its overhead is the engine's
     arrays = []
-    record = False
-    for t in inputs:
+    edges: list[Any] | None = None
+    for i, t in enumerate(inputs):
         if isinstance(t, Tensor):
             arrays.append(t._data)
-            record = record or t._requires_grad
+            if t._requires_grad:
+                if edges is None:
+                    edges = [None] * len(inputs)
+                edges[i] = (t._node or t, t._output_nr, t._data.shape)
         else:
             arrays.append(t)
     try:
@@ -873,18 +876,9 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
         if "could not be broadcast" in str(e):
             raise _broadcast_error(arrays) from None
         raise
-    if not (record and _grad.enabled) or out.dtype.kind != "f":  # integer results never require grad
+    if edges is None or not _grad.enabled or out.dtype.kind != "f":  # integer results never require grad
         return Tensor._wrap(out)
-    edges = []
-    needs = []
-    for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            edges.append((t._node or t, t._output_nr, t._data.shape))
-            needs.append(True)
-        else:
-            edges.append(None)
-            needs.append(False)
-    node = Node(op, cache, tuple(edges), tuple(needs), inputs)
+    node = Node(op, cache, tuple(edges), tuple([e is not None for e in edges]), inputs)
     res = Tensor._wrap(out, node)
     saves = op.saves
     if saves is None:

@@ -296,11 +296,10 @@ def _add_leaf(leaf_grads: dict[int, list[Any]], leaf: Tensor, g: np.ndarray) -> 
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:
     """``t.grad += g``; the first gradient is copied so that no two ``.grad`` arrays share memory."""
-    from ..tensor import Tensor
-
     if t._grad is None:
-        t._grad = Tensor._wrap(xp.array(g, dtype=t._data.dtype, copy=True))
+        t._grad = type(t)._wrap(xp.array(g, dtype=t._data.dtype, copy=True))
     else:
         t._grad._data += g
-    for hook in t._post_hooks or ():
-        hook(t)
+    if t._post_hooks:
+        for hook in t._post_hooks:
+            hook(t)
