@@ -194,6 +194,7 @@ class LogSoftmax(Op):
     r"""yᵢ = xᵢ − m − log Σⱼ exp(xⱼ − m) along ``dim`` (m = maxⱼ xⱼ; no overflow, no log 0).
 
     ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ, so dx = dout − exp(y) Σᵢ doutᵢ.
+    The same math row by row: :class:`minidl.ops.reference.LogSoftmax`.
     """
 
     name = "log_softmax"

@@ -191,6 +191,7 @@ class CrossEntropy(Op):
     targets also dℓᵢ/dy_ic = −(1 − ε) w_c log p_ic. Index targets get no gradient.
 
     log p = x − m − log Σ exp(x − m) is finite for any finite logits (±1000 included), so are the gradients.
+    The same math for index targets, sample by sample: :class:`minidl.ops.reference.SoftmaxCrossEntropy`.
     """
 
     name = "cross_entropy"

@@ -201,6 +201,9 @@ class BatchNorm(Op):
       dx = γ/(M √(σ² + ε)) · (M g − Σ g − x̂ Σ g x̂),  dγ = Σ g x̂,  dβ = Σ g (sums over N and spatial axes).
     * Eval: μ, σ² are the running statistics, constants, so y is the affine map x · γ/√(r_σ² + ε) + const:
       dx = g γ/√(r_σ² + ε),  dγ = Σ g x̂,  dβ = Σ g.
+
+    The same math channel by channel, with the backward by the chain rule through μ and σ²:
+    :class:`minidl.ops.reference.BatchNorm`.
     """
 
     name = "batch_norm"
@@ -279,6 +282,7 @@ class LayerNorm(Op):
     values of each sample, and γ = ``weight``, β = ``bias`` of shape ``normalized_shape`` or None.
     Backward, with g = dL/dy and ĝ = γ ⊙ g:  dx = 1/(D √(σ² + ε)) · (D ĝ − Σ ĝ − x̂ Σ ĝ x̂) over each sample,
     dγ = Σ g ⊙ x̂ and dβ = Σ g over all samples.
+    The same math sample by sample: :class:`minidl.ops.reference.LayerNorm`.
     """
 
     name = "layer_norm"
