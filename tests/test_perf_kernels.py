@@ -343,17 +343,6 @@ def test_op_profiler_times_every_op_and_restores_them(rng):
     assert type(ops.conv2d).forward is forward and type(ops.conv2d).backward is backward
 
 
-# ------------------------------------------------------------------------------------------------ allocator
-def test_allocator_tuning_is_opt_out(monkeypatch):
-    from minidl.ops import _memory
-
-    monkeypatch.setenv("MINIDL_MALLOC_TUNING", "0")
-    assert _memory.keep_freed_memory() is False
-    monkeypatch.delenv("MINIDL_MALLOC_TUNING")
-    if sys.platform.startswith("linux") and "glibc" in " ".join(__import__("platform").libc_ver()).lower():
-        assert _memory.keep_freed_memory() is True
-
-
 # ------------------------------------------------------------------------------------------------ scaling study
 def test_scaling_tables_compute_ratios_per_value_and_thread_count():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

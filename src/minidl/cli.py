@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from . import gradcheck as _gc
 from ._version import __version__
+from .ops import keep_freed_memory
 
 __all__ = ["main", "build_parser", "COMMANDS", "cmd_train", "cmd_eval", "cmd_predict", "cmd_summary",
            "cmd_compare", "cmd_graph", "cmd_gradcheck"]
@@ -485,6 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    keep_freed_memory()  # the command owns its process: let training reuse freed blocks (minidl.ops._memory)
     try:
         return args.run(args)
     except KeyboardInterrupt:  # outside training (which saves a checkpoint first): stop quietly

@@ -4,7 +4,8 @@ Families live in their own modules; this namespace gathers them so ``minidl.ops.
 works for homework-style use and ``minidl.ops.conv2d(x, w)`` runs the op through the autograd engine.
 """
 
-from ._memory import keep_freed_memory
+from ._memory import keep_freed_memory as keep_freed_memory  # the documented opt-in call
+from ._memory import keep_freed_memory_if_asked
 from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .base import Op, wants
 from .conv import conv2d
@@ -51,7 +52,7 @@ from .shape import (
     view_scatter,
 )
 
-keep_freed_memory()  # training steps reuse large blocks instead of page-faulting them in again (see _memory)
+keep_freed_memory_if_asked()  # opt-in (MINIDL_MALLOC_TUNING=1): it tunes the whole process's allocator (see _memory)
 
 __all__ = [
     "Op", "wants",

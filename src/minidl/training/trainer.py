@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..nn import functional as F
+from ..ops import keep_freed_memory
 from ..tensor import Tensor, no_grad
 from .callbacks import Callback, CallbackList, ProgressBar, snapshot_state
 from .checkpoint import CheckpointError, restore_checkpoint, save_checkpoint
@@ -202,6 +203,7 @@ class Trainer:
         """
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be an int >= 0, got {epochs!r}")
+        keep_freed_memory()  # steps reuse their large blocks instead of page-faulting them in (minidl.ops._memory)
         if optimizer is None:
             from ..optim import Adam
 
