@@ -407,6 +407,26 @@ def test_batches_of_any_structure() -> None:
     assert hist.train_acc[1] is not None
 
 
+def test_numpy_batches_keep_their_dtypes() -> None:
+    """Integer label arrays stay class indices (not floats, which would read as class probabilities)."""
+    x, y = _blobs(64).tensors
+    batches = [(x.numpy()[:32], y.numpy()[:32]), (x.numpy()[32:], y.numpy()[32:])]
+    hist = _silent().fit(_mlp(), batches, epochs=1)
+    assert hist.train_acc[0] is not None
+
+
+def test_evaluating_restores_the_mode_even_when_the_block_raises() -> None:
+    from minidl.nn.utils import evaluating
+
+    model = _mlp(dropout=0.5)
+    with pytest.raises(RuntimeError), evaluating(model):
+        assert not model.training and not minidl.is_grad_enabled()
+        raise RuntimeError
+    assert model.training and minidl.is_grad_enabled()
+    with evaluating(lambda t: t):  # a plain function has no mode: used as it is
+        pass
+
+
 class _Counter(Callback):
     """A stateful callback: counts the batches it has seen (across a resume, through its state)."""
 

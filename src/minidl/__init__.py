@@ -113,7 +113,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-_LAZY = ("datasets", "transforms", "models", "vision", "onnx", "hub", "distributed", "tune")
+_LAZY = ("datasets", "transforms", "models", "vision", "onnx", "hub", "distributed", "tune", "func")
 
 
 def __getattr__(name: str) -> object:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .dtypes import default_float
+from .ops.conv import as_pair
 from .random import default_generator
 from .utils.data.sampler import resolve_generator
 
@@ -217,13 +218,6 @@ class Flatten(Transform):
         return np.reshape(x, (len(x), -1))
 
 
-def _pair(value: int | Sequence[int], owner: str, what: str) -> tuple[int, int]:
-    vals = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(vals) != 2 or any(isinstance(v, bool) or not isinstance(v, int | np.integer) for v in vals):
-        raise ValueError(f"{owner}: {what} must be an int or a pair of ints, got {value!r}")
-    return int(vals[0]), int(vals[1])
-
-
 def _generator(generator: np.random.Generator | None) -> np.random.Generator:
     # looked up per call: manual_seed replaces the global generator object
     return generator if generator is not None else default_generator()
@@ -240,9 +234,7 @@ class RandomCrop(Transform):
 
     def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] = 0, fill: float = 0,
                  generator: Any = None) -> None:
-        self.size = _pair(size, "RandomCrop", "size")
-        if min(self.size) < 1:
-            raise ValueError(f"RandomCrop: size must be positive, got {size!r}")
+        self.size = as_pair("RandomCrop", "size", size, 1)
         pad = (padding,) * 4 if isinstance(padding, int | np.integer) else tuple(padding)
         if len(pad) == 2:
             pad = (pad[0], pad[1], pad[0], pad[1])

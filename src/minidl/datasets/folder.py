@@ -9,13 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ..transforms import ToTensor
 from ..utils.data.dataset import Dataset
+from .base import transformed
 
 __all__ = ["ImageFolder", "pil_loader", "IMG_EXTENSIONS"]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
-_TO_TENSOR = ToTensor()
 
 
 def _pillow() -> Any:
@@ -84,11 +83,7 @@ class ImageFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         path, target = self.samples[index]
-        img = self.loader(path)
-        img = self.transform(img) if self.transform is not None else _TO_TENSOR(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return transformed(self.loader(path), target, self.transform, self.target_transform)
 
     def __repr__(self) -> str:
         return f"Dataset ImageFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"

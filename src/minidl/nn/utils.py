@@ -1,17 +1,37 @@
-"""``minidl.nn.utils``: gradient clipping and flat parameter vectors (PyTorch's ``torch.nn.utils``)."""
+"""``minidl.nn.utils``: gradient clipping and flat parameter vectors (PyTorch's ``torch.nn.utils``), and
+:func:`evaluating`, minidl's own context for running a model in eval mode without autograd."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
 from .. import ops
+from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "evaluating"]
+
+
+@contextlib.contextmanager
+def evaluating(model: Any) -> Iterator[Any]:
+    """Run the block with ``model`` in eval mode and under ``no_grad``, then give it its mode back (even when
+    the block raises): what evaluation, prediction and shape probes of a model share. A model without
+    ``train``/``training`` (a plain function) is used as it is."""
+    was_training = getattr(model, "training", None)
+    if was_training is not None:
+        model.train(False)
+    try:
+        with no_grad():
+            yield model
+    finally:
+        if was_training is not None:
+            model.train(was_training)
 
 
 def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:

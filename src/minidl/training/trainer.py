@@ -38,9 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from ..functions import as_tensor
 from ..nn import functional as F
+from ..nn.utils import evaluating
 from ..ops import keep_freed_memory
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor
 from .callbacks import Callback, CallbackList, ProgressBar, has_state, snapshot_state
 from .checkpoint import CheckpointError, restore_checkpoint, save_checkpoint
 from .history import History
@@ -51,7 +53,8 @@ LossFn = Callable[[Tensor, Tensor], Tensor]
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    """A batch element as a tensor; arrays keep their dtype (integer labels stay integers)."""
+    return x if isinstance(x, Tensor) else as_tensor(np.asarray(x))
 
 
 def unpack_batch(batch: Any, input_key: str = "input", target_key: str | None = "target",
@@ -129,14 +132,6 @@ def _default_loss(output: Tensor, target: Tensor) -> Tensor:
     return F.cross_entropy(output, target)
 
 
-def _training_flag(model: Any) -> bool:
-    return bool(getattr(model, "training", True))
-
-
-def _set_mode(model: Any, training: bool) -> None:
-    model.train(training)
-
-
 def evaluate(model: Any, loader: Iterable[Any], loss_fn: LossFn | None = None) -> dict[str, float | None]:
     """Mean loss and accuracy of ``model`` over ``loader``, under ``no_grad`` and in eval mode.
 
@@ -151,19 +146,14 @@ def evaluate(model: Any, loader: Iterable[Any], loss_fn: LossFn | None = None) -
 
 def _evaluate(model: Any, loader: Iterable[Any], step: Callable[[Any], Any], where: str) -> dict[str, float | None]:
     """:func:`evaluate` with any step function (a batch in, what :func:`_step_result` reads out)."""
-    was_training = _training_flag(model)
-    _set_mode(model, False)
     total = loss_sum = 0.0
     correct: int | None = 0
-    try:
-        with no_grad():
-            for batch in loader:
-                loss, n, c = _step_result(step(batch), batch, where)
-                loss_sum += float(loss.item()) * n
-                correct = None if c is None or correct is None else correct + c
-                total += n
-    finally:
-        _set_mode(model, was_training)
+    with evaluating(model):
+        for batch in loader:
+            loss, n, c = _step_result(step(batch), batch, where)
+            loss_sum += float(loss.item()) * n
+            correct = None if c is None or correct is None else correct + c
+            total += n
     if total == 0:
         raise ValueError(f"{where}: the loader yielded no samples")
     return {"loss": loss_sum / total, "acc": None if correct is None else correct / total}
@@ -183,20 +173,15 @@ def predict(model: Any, data: Any, batch_size: int = 256, probs: bool = False) -
         batches: Iterable[Any] = (arr[i:i + batch_size] for i in range(0, len(arr), batch_size))
     else:
         batches = data
-    was_training = _training_flag(model)
-    _set_mode(model, False)
     outs: list[np.ndarray] = []
-    try:
-        with no_grad():
-            for batch in batches:
-                if isinstance(batch, list | tuple):
-                    batch = batch[0]
-                out = model(_as_tensor(batch))
-                if probs:
-                    out = F.softmax(out, dim=1)
-                outs.append(out._data)
-    finally:
-        _set_mode(model, was_training)
+    with evaluating(model):
+        for batch in batches:
+            if isinstance(batch, list | tuple):
+                batch = batch[0]
+            out = model(_as_tensor(batch))
+            if probs:
+                out = F.softmax(out, dim=1)
+            outs.append(out._data)
     if not outs:
         raise ValueError("predict: no inputs given")
     return np.concatenate(outs, axis=0)
