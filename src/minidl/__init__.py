@@ -81,12 +81,12 @@ def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return x.mean(dim=dim, keepdim=keepdim)
 
 
-from . import nn, optim, utils  # noqa: E402  (nn.functional needs the names above)
+from . import nn, optim, tune, utils  # noqa: E402  (nn.functional needs the names above; tune loads lazily)
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
 
 __all__ = [
     "__version__", "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "manual_seed", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand", "from_numpy",
     "cat", "stack", "where", "maximum", "minimum", "exp", "log", "sqrt", "abs", "clip", "clamp", "matmul",
-    "sum", "mean", "float32", "float64", "int64", "bool_", "ops", "nn", "optim", "utils", "summary",
+    "sum", "mean", "float32", "float64", "int64", "bool_", "ops", "nn", "optim", "utils", "summary", "tune",
 ]  # fmt: skip
