@@ -19,9 +19,9 @@ unfinished ones continue from their last checkpoint (see :mod:`.trial` for how a
 saves its experiment state every second here (``TUNE_GLOBAL_CHECKPOINT_S``, unless set) rather than every
 10 s, so a killed driver loses little. Ray's state is pickled: resume only sweep directories you trust.
 
-Trials the scheduler stopped early are killed by Ray mid-run; once the sweep is complete the driver writes
-their results (test evaluation, figures, report) from their last checkpoint with
-:func:`~minidl.runs.train_run`, so every trial's run directory has its report.
+Trials the scheduler stopped early are killed by Ray mid-run; when the Tuner returns, their results (test
+evaluation, figures, report) are written from their last checkpoint by :func:`~minidl.runs.train_run`, as
+Ray tasks in parallel, so every trial's run directory has its report.
 """
 
 from __future__ import annotations
@@ -56,7 +56,13 @@ RAY_DIR = "ray"
 RESULTS_CSV = "results.csv"
 BEST_TOML = "best_config.toml"
 SWEEP_INSTALL_HINT = "sweeps run on Ray Tune, an optional extra of minidl: pip install 'minidl[sweep]'"
-CHECKPOINT_PERIOD_S = "1"
+# Ray Tune saves its experiment state at most every TUNE_GLOBAL_CHECKPOINT_S seconds (10 s and more by
+# default); every second, a killed driver loses little (a sweep's state is small, so Ray's warning about
+# frequent saves is off too)
+RAY_TUNE_ENV = {"TUNE_GLOBAL_CHECKPOINT_S": "1", "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0"}
+# A local Ray lowers its workers' priority (nice 15) by default, so on a shared machine every other process
+# would starve the trials; the Ray that minidl starts leaves their priority as it is
+LOCAL_RAY_ENV = {"RAY_worker_niceness": "0"}
 
 
 @dataclass
@@ -127,19 +133,16 @@ def run_sweep(spec: SweepSpec | Mapping[str, Any] | str | os.PathLike | None = N
         print(f"minidl sweep: {verb} {spec.name!r}: {_plan(spec)} on {where}\nsweep directory: {sweep_dir}",
               file=stream, flush=True)
         start = time.perf_counter()
-        with _checkpoint_period(CHECKPOINT_PERIOD_S):
+        with _env_defaults(RAY_TUNE_ENV):
             grid = tuner.fit()
-        session["seconds"] = time.perf_counter() - start
         trials = [_ray_trial(result) for result in grid]
+        ended = read_ledger(sweep_dir)
+        records = {tid: load_trial(sweep_dir, tid, params, error, tid in ended) for tid, params, error in trials}
+        _finalise_stopped(records, spec)
+        session["seconds"] = time.perf_counter() - start
     finally:
         if started:
             ray.shutdown()
-    ended = read_ledger(sweep_dir)
-    records = {tid: load_trial(sweep_dir, tid, params, error, tid in ended) for tid, params, error in trials}
-    for rec in records.values():
-        if rec.status == "stopped" and not (rec.run_dir / "report.html").is_file():
-            _finalise_stopped(rec, spec)
-            records[rec.trial_id] = load_trial(sweep_dir, rec.trial_id, rec.params, None, True)
     interrupted = any(rec.status == "pending" for rec in records.values())
     session["interrupted"] = interrupted
     A.write_json(sweep_dir / SWEEP_JSON, state)
@@ -160,7 +163,8 @@ def _connect(address: str | None, spec: SweepSpec, verbose: int) -> tuple[bool, 
         level = logging.INFO if verbose >= 2 else logging.WARNING
         try:
             if address is None:
-                ray.init(include_dashboard=False, logging_level=level, log_to_driver=verbose >= 1)
+                with _env_defaults(LOCAL_RAY_ENV):
+                    ray.init(include_dashboard=False, logging_level=level, log_to_driver=verbose >= 1)
             else:
                 ray.init(address=address, logging_level=level, log_to_driver=verbose >= 1)
         except (ConnectionError, RuntimeError, ValueError) as e:
@@ -276,11 +280,8 @@ class _LastEpochNotice(logging.Filter):
 
 
 @contextlib.contextmanager
-def _checkpoint_period(seconds: str) -> Iterator[None]:
-    """Ray Tune saves its experiment state at most every ``TUNE_GLOBAL_CHECKPOINT_S`` seconds (10 s and
-    more by default); a shorter period (unless the user set one) means a killed driver loses little. The
-    state of a minidl sweep is small, so Ray's warning about frequent saves is switched off with it."""
-    settings = {"TUNE_GLOBAL_CHECKPOINT_S": seconds, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0"}
+def _env_defaults(settings: Mapping[str, str]) -> Iterator[None]:
+    """Environment variables set for the duration of the block, unless the user set them already."""
     added = [k for k in settings if k not in os.environ]
     os.environ.update({k: settings[k] for k in added})
     try:
@@ -299,11 +300,7 @@ def _ray_trial(result: Any) -> tuple[str, dict[str, Any], str | None]:
             config = A.read_json(path / "params.json")
         except (OSError, ValueError):
             config = {}
-    error = None
-    if result.error is not None:
-        lines = [line.strip() for line in str(result.error).splitlines() if line.strip()]
-        error = (lines[-1] if lines else type(result.error).__name__)[:300]
-    return path.name, decode_params(config), error
+    return path.name, decode_params(config), None if result.error is None else _last_line(result.error)
 
 
 # ============================================================================================ directory
@@ -345,22 +342,49 @@ def _plan(spec: SweepSpec) -> str:
             f"{spec.search} search{sched[spec.scheduler.kind]}, {spec.cpus:g} CPU per trial)")
 
 
-def _finalise_stopped(rec: TrialRecord, spec: SweepSpec) -> None:
-    """Write the results and report of a trial the scheduler stopped, from its last checkpoint."""
-    from ..runs import train_run
+def _finalise_stopped(records: dict[str, TrialRecord], spec: SweepSpec) -> None:
+    """Write the results and report of every trial the scheduler stopped, from its last checkpoint: as Ray
+    tasks, in parallel, on the sweep's resources (a failure becomes that trial's error)."""
+    import ray
 
-    ckpt = rec.run_dir / A.CHECKPOINT
-    if rec.config is None or not ckpt.is_file():
+    todo = [r for r in records.values() if r.status == "stopped" and r.config is not None
+            and (r.run_dir / A.CHECKPOINT).is_file() and not (r.run_dir / "report.html").is_file()]
+    if not todo:
         return
-    for tmp in rec.run_dir.glob(".*.tmp"):  # writes cut short when Ray stopped the trial
-        tmp.unlink(missing_ok=True)
+    task = ray.remote(num_cpus=spec.cpus)(finalise_run)
+    refs = [task.remote(str(r.run_dir), r.config, spec.scheduler.kind, max(1, int(spec.cpus))) for r in todo]
+    for rec, ref in zip(todo, refs, strict=True):
+        try:
+            ray.get(ref)
+            error = None
+        except Exception as e:  # reported in the table; the other trials' results still count
+            error = f"writing its results after the stop failed: {_last_line(e)}"
+        records[rec.trial_id] = load_trial(rec.run_dir.parent.parent, rec.trial_id, rec.params, error, True)
+
+
+def finalise_run(run_dir: str, config: dict[str, Any], scheduler: str, threads: int) -> None:
+    """Write a stopped trial's results (test evaluation, figures, report) from its run's last checkpoint,
+    with :func:`~minidl.runs.train_run` training no further epoch."""
+    from threadpoolctl import threadpool_limits
+
+    from ..runs import train_run
     from ..training import load_checkpoint
 
+    run = Path(run_dir)
+    ckpt = run / A.CHECKPOINT
+    for tmp in run.glob(".*.tmp"):  # writes cut short when Ray stopped the trial
+        tmp.unlink(missing_ok=True)
     done = int(load_checkpoint(ckpt)["epoch"])
-    with open(rec.run_dir / TRIAL_LOG, "a", encoding="utf-8") as log:
-        print(f"minidl sweep: the {spec.scheduler.kind} scheduler stopped this trial after epoch {done} of "
-              f"{rec.config['epochs']}; writing its results from that checkpoint", file=log, flush=True)
-        train_run(RunConfig({**rec.config, "epochs": done}), ckpt, progress=False, out=log)
+    with threadpool_limits(threads), open(run / TRIAL_LOG, "a", encoding="utf-8") as log:
+        print(f"minidl sweep: the {scheduler} scheduler stopped this trial after epoch {done} of "
+              f"{config['epochs']}; writing its results from that checkpoint", file=log, flush=True)
+        train_run(RunConfig({**config, "epochs": done}), ckpt, progress=False, out=log)
+
+
+def _last_line(error: BaseException) -> str:
+    """The last non-empty line of an error's text (Ray's errors carry the whole remote traceback)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:300]
 
 
 # ============================================================================================ results

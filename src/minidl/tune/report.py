@@ -47,10 +47,22 @@ def write_figures(sweep_dir: Path, spec: SweepSpec, rows: Sequence[Mapping[str, 
     if spec.tuned and ranked:
         key = f"{spec.rank_by}_{spec.metric}"
         figures[f"{key} against each tuned hyperparameter (star: the best trial)"] = plots.plot_metric_vs_params(
-            ranked, spec.tuned, key, sweep_dir / PARAMS_PNG, log_params=spec.log_scaled, highlight=0)
+            ranked, spec.tuned, key, sweep_dir / PARAMS_PNG, log_params=_log_axes(spec, ranked), highlight=0)
     elif not spec.tuned:
         notes.append("no hyperparameter is tuned (the space is empty), so there is no hyperparameter plot")
     return figures, notes
+
+
+def _log_axes(spec: SweepSpec, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The hyperparameters plotted on a log axis: those drawn log-uniformly, and positive numbers spanning
+    two decades or more (a grid of learning rates)."""
+    out = list(spec.log_scaled)
+    for k in spec.tuned:
+        values = [row.get(k) for row in rows]
+        if k not in out and values and all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+                                           for v in values) and max(values) >= 100 * min(values):
+            out.append(k)
+    return out
 
 
 def write_sweep_report(sweep_dir: Path, spec: SweepSpec, rows: Sequence[Mapping[str, Any]],

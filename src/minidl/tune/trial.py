@@ -6,10 +6,11 @@ CPU share (:func:`threadpoolctl.threadpool_limits`: NumPy's BLAS is already load
 environment variables would come too late) and trains with :func:`~minidl.runs.train_run` into
 ``<sweep>/trials/<trial id>``. Two callbacks join the run:
 
-* :class:`ReportToTune` after every epoch writes the run's checkpoint, copies it into a staging folder with
-  ``origin.json`` (which trial, which epoch) and calls ``ray.tune.report(metrics, checkpoint=...)``. Ray
-  copies the folder into its storage before ``report`` returns, so schedulers can stop the trial (ASHA)
-  or hand its checkpoint to another trial (PBT) from then on.
+* :class:`ReportToTune` after every epoch (once the trainer has written the run's checkpoint) links the
+  checkpoint into a staging folder with ``origin.json`` (which trial, which epoch) and calls
+  ``ray.tune.report(metrics, checkpoint=...)``. Ray copies the folder into its storage before ``report``
+  returns, so schedulers can stop the trial (ASHA) or hand its checkpoint to another trial (PBT) from then
+  on.
 * :class:`ApplyHyperparameters`, when a run continues from a checkpoint, sets the optimizer's learning rate,
   momentum and weight decay to this trial's config: PBT restarts a trial from a better trial's checkpoint
   with mutated values, and the checkpoint's optimizer state would otherwise bring back the old ones.
@@ -17,8 +18,9 @@ environment variables would come too late) and trains with :func:`~minidl.runs.t
 Where a trial starts (:func:`_resume_point`): from Ray's checkpoint when it comes from another trial (PBT)
 or is newer than the run directory's own; else from the run directory's own checkpoint (after the driver
 was killed, the run directory may be ahead of Ray's saved state); else from scratch (a partial first epoch
-of an earlier attempt is cleared). A run that already finished (its ``results.json`` written) is not
-trained again: its epochs are reported to Ray from its history.
+of an earlier attempt is cleared). Epochs the run directory holds but Ray never heard of (the driver died
+first) are reported to Ray from the run's history before training goes on, and a run that already finished
+(its report written) is not trained again: its epochs are reported the same way.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,7 @@ def make_trainable(setup: TrialSetup) -> Callable[[dict[str, Any]], None]:
 
 
 def run_trial(setup: TrialSetup, config: Mapping[str, Any]) -> None:
+    """Run the trial Ray is running in this worker with the values ``config`` (see the module docstring)."""
     from ray import tune
 
     from ..runs import train_run
@@ -116,8 +119,8 @@ def run_trial(setup: TrialSetup, config: Mapping[str, Any]) -> None:
                 reporter.history(A.read_history(run_dir), run_dir / A.CHECKPOINT, after=reported)
                 return
             resume, source = _resume_point(run_dir, trial_id, Path(ray_dir) if ray_dir else None, origin)
-        if resume is not None and source is not None and source["trial_id"] == trial_id and source["epoch"] > reported:
-            # the run got ahead of Ray's saved state before the driver died: Ray hears of those epochs first
+        if resume is not None and source is not None and source["trial_id"] == trial_id \
+                and source["epoch"] > reported:  # the run got ahead of Ray's saved state before the driver died
             reporter.history(History.from_dict(load_checkpoint(resume)["history"]), resume, after=reported)
         A.write_json(run_dir / TRIAL_JSON, {
             "trial_id": trial_id, "params": params, "config": dict(cfg), "cpus": setup.cpus,
@@ -130,26 +133,18 @@ def run_trial(setup: TrialSetup, config: Mapping[str, Any]) -> None:
     shutil.rmtree(reporter.staging, ignore_errors=True)
 
 
-class _blas_threads:
-    """``with _blas_threads(n) as used``: BLAS (and OpenMP) limited to ``n`` threads; ``used`` is the number
-    the BLAS libraries report inside the block (None when threadpoolctl is missing)."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.limits: Any = None
-
-    def __enter__(self) -> int | None:
-        try:
-            from threadpoolctl import threadpool_info, threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl is part of the sweep extra
-            return None
-        self.limits = threadpool_limits(limits=self.n)
+@contextlib.contextmanager
+def _blas_threads(n: int) -> Iterator[int | None]:
+    """``with _blas_threads(n) as used``: BLAS (and OpenMP) limited to ``n`` threads inside the block;
+    ``used`` is the thread count the BLAS libraries report there (None without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is part of the sweep extra
+        yield None
+        return
+    with threadpool_limits(limits=n):
         blas = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-        return max(blas) if blas else None
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.limits is not None:
-            self.limits.restore_original_limits()
+        yield max(blas) if blas else None
 
 
 def _finished(run_dir: Path, cfg: Mapping[str, Any]) -> bool:
@@ -171,6 +166,7 @@ def _resume_point(run_dir: Path, trial_id: str, ray_dir: Path | None, origin: Ma
     came from (``{"trial_id", "epoch"}``)."""
     own = run_dir / A.CHECKPOINT
     own_epoch = _epoch(own)
+    # Ray's checkpoint wins when it is another trial's (a PBT exploit) or newer than the run directory's own
     if ray_dir is not None and origin is not None and (origin["trial_id"] != trial_id or origin["epoch"] > own_epoch):
         run_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(own) as tmp:
@@ -219,7 +215,10 @@ class Reporter:
         if ckpt is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging.mkdir(parents=True)
-            shutil.copyfile(ckpt, self.staging / A.CHECKPOINT)
+            try:  # a second name for the file (the run's next checkpoint replaces its name, not its data)
+                os.link(ckpt, self.staging / A.CHECKPOINT)
+            except OSError:  # another filesystem, or no hard links there
+                shutil.copyfile(ckpt, self.staging / A.CHECKPOINT)
             A.write_json(self.staging / ORIGIN, {"trial_id": self.trial_id, "epoch": epoch})
             checkpoint = tune.Checkpoint.from_directory(str(self.staging))
         tune.report(metrics, checkpoint=checkpoint)
@@ -233,18 +232,31 @@ class Reporter:
 
 
 class ReportToTune(Callback):
-    """After every epoch: the run's checkpoint written and handed to Ray Tune with the epoch's metrics."""
+    """Hands every epoch's metrics and the run's checkpoint of that epoch to Ray Tune.
+
+    The trainer writes the checkpoint right after the epoch's callbacks, so an epoch is reported when the
+    next one begins (or training ends): Ray may stop the trial as soon as it has the report, and the run
+    directory then holds the checkpoint of the epoch reported.
+    """
 
     def __init__(self, run_dir: Path, reporter: Reporter) -> None:
         self.run_dir = run_dir
         self.reporter = reporter
+        self.pending: tuple[int, dict[str, Any]] | None = None
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        ckpt = self.run_dir / A.CHECKPOINT
-        # the trainer writes this checkpoint again after the callbacks; written here first because Ray may
-        # stop the trial as soon as it has the report, and the run directory must then hold this epoch
-        self.trainer.save_checkpoint(ckpt)
-        self.reporter.epoch(epoch + 1, logs or {}, ckpt)
+        self.pending = (epoch + 1, dict(logs or {}))
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._report()
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._report()
+
+    def _report(self) -> None:
+        if self.pending is not None:
+            (epoch, logs), self.pending = self.pending, None
+            self.reporter.epoch(epoch, logs, self.run_dir / A.CHECKPOINT)
 
 
 class ApplyHyperparameters(Callback):
