@@ -87,7 +87,8 @@ def run_sweep(args: argparse.Namespace, root: Path) -> tuple[float, float, list[
     spec = {"name": "speed", "base": base_config(args), "search": "grid", "resources": {"cpus": 1},
             "space": {"lr": {"grid": list(LRS)}, "batch_size": {"grid": list(BATCH_SIZES)}}}
     start = time.perf_counter()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
+             logging_level="WARNING")
     started = time.perf_counter() - start
     try:
         result = sweep(spec, out=root / "sweep", stream=io.StringIO())

@@ -332,8 +332,8 @@ class TestFigures:
 
 
 class TestMetricVsParams:
-    POINTS = [{"val_acc": 0.80, "lr": 1e-3, "hidden": [50], "opt": "sgd"},
-              {"val_acc": 0.60, "lr": 1e-1, "hidden": [100], "opt": "adam"},
+    POINTS = [{"val_acc": 0.80, "lr": 1e-3, "hidden": [100], "opt": "sgd"},
+              {"val_acc": 0.60, "lr": 1e-1, "hidden": [50], "opt": "adam"},
               {"val_acc": None, "lr": 1e-2, "hidden": [50], "opt": "sgd"},  # a failed trial: left out
               {"val_acc": 0.70, "lr": 1e-2, "hidden": [50], "opt": "adam"}]
 
@@ -349,14 +349,14 @@ class TestMetricVsParams:
         axes = [ax for ax in figs[0].axes if ax.axison]
         assert [ax.get_xlabel() for ax in axes] == ["lr", "hidden", "opt"]
         assert axes[0].get_xscale() == "log" and axes[1].get_xscale() == "linear"
-        # categories in order of first appearance, as their text
+        # categories as their text, in their natural order ([50] < [100], "adam" < "sgd")
         assert [t.get_text() for t in axes[1].get_xticklabels()] == ["[50]", "[100]"]
-        assert [t.get_text() for t in axes[2].get_xticklabels()] == ["sgd", "adam"]
+        assert [t.get_text() for t in axes[2].get_xticklabels()] == ["adam", "sgd"]
         # three finite points per panel, plus the star on the best (index 0: lr 1e-3, val_acc 0.8)
         dots, star = axes[0].collections
         np.testing.assert_allclose(dots.get_offsets(), [[1e-3, 0.8], [1e-1, 0.6], [1e-2, 0.7]])
         np.testing.assert_allclose(star.get_offsets(), [[1e-3, 0.8]])
-        np.testing.assert_allclose(axes[2].collections[0].get_offsets()[:, 0], [0, 1, 1])
+        np.testing.assert_allclose(axes[2].collections[0].get_offsets()[:, 0], [1, 0, 0])
 
     def test_png_size_and_errors(self, mpl, tmp_path):
         one = plots.plot_metric_vs_params(self.POINTS, ["lr"], "val_acc", tmp_path / "one.png", dpi=20)

@@ -28,7 +28,8 @@ LOGREG = {"model": "mlp", "model_args": {"hidden_dims": []}, "optimizer": "sgd",
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
     """One local Ray with two CPUs for every sweep here (run_sweep uses a Ray that is already running)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.WARNING)
     yield
     ray.shutdown()
 

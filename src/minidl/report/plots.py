@@ -853,9 +853,10 @@ def plot_metric_vs_params(
 
     ``points`` are dicts holding ``metric`` and the ``params`` (a hyperparameter sweep's results table; points
     without a finite metric are left out). Numbers lie on a linear axis, or a logarithmic one for the names in
-    ``log_params``; other values (strings, booleans, lists such as hidden sizes) are categories in order of
-    first appearance. ``highlight`` is the index in ``points`` of a point drawn as a star (the best trial).
-    Panels go three to a row, each 4 x 3.5 in (400 x 350 px at 100 dpi); one panel alone is 6.4 x 4 in.
+    ``log_params``; other values (strings, booleans, lists such as hidden sizes) are categories, in their
+    natural order when they have one (``[50] < [100]``, alphabetical text), else in order of appearance.
+    ``highlight`` is the index in ``points`` of a point drawn as a star (the best trial). Panels go three to a
+    row, each 4 x 3.5 in (400 x 350 px at 100 dpi); one panel alone is 6.4 x 4 in.
     """
     if not params:
         raise ValueError("plot_metric_vs_params: no hyperparameters given")
@@ -876,8 +877,13 @@ def plot_metric_vs_params(
             x = np.array(values, dtype=np.float64)
             if name in log_params and (x > 0).all():
                 ax.set_xscale("log")
-        else:  # categories, labelled by their text, in order of first appearance
-            labels = list(dict.fromkeys(str(v) for v in values))
+        else:  # categories, labelled by their text
+            distinct = list({str(v): v for v in values}.values())
+            try:
+                distinct.sort()
+            except TypeError:  # values of different kinds: keep the order of appearance
+                pass
+            labels = [str(v) for v in distinct]
             x = np.array([labels.index(str(v)) for v in values], dtype=np.float64)
             ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0, fontsize=8)
             ax.set_xlim(-0.5, len(labels) - 0.5)

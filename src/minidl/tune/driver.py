@@ -9,10 +9,11 @@ A sweep directory holds::
     best_config.toml     the best trial's config, ready for `minidl train --config`
     curves.png, hyperparameters.png, sweep.md, sweep.html
 
-Ray: with no address, a local Ray starts inside the process (``ray.init()``, all the machine's cores) and
-stops at the end; ``address="auto"`` or ``"HOST:PORT"`` joins a running cluster, whose nodes must have
-minidl installed and see the sweep directory (a shared filesystem), as Ray's own storage path requires. If
-Ray is already initialised (a notebook), that session is used as it is.
+Ray: with no address, a new local Ray starts inside the process (``ray.init(address="local")``, all the
+machine's cores; never a cluster some earlier ``ray start`` left behind) and stops at the end.
+``address="auto"`` or ``"HOST:PORT"`` joins a running cluster, whose nodes must have minidl installed and
+see the sweep directory (a shared filesystem), as Ray's own storage path requires. If Ray is already
+initialised (a notebook), that session is used as it is.
 
 Resume: ``Tuner.restore`` continues the experiment saved in ``ray/``: finished trials are not run again,
 unfinished ones continue from their last checkpoint (see :mod:`.trial` for how a trial picks it). Ray
@@ -143,7 +144,8 @@ def run_sweep(spec: SweepSpec | Mapping[str, Any] | str | os.PathLike | None = N
     finally:
         if started:
             ray.shutdown()
-    interrupted = any(rec.status == "pending" for rec in records.values())
+    # Ray creates trials as slots free up (max_concurrent), so an interrupted sweep may lack some altogether
+    interrupted = len(records) < spec.num_trials() or any(r.status == "pending" for r in records.values())
     session["interrupted"] = interrupted
     A.write_json(sweep_dir / SWEEP_JSON, state)
     seconds = sum(s.get("seconds") or 0.0 for s in state["sessions"])
@@ -164,7 +166,8 @@ def _connect(address: str | None, spec: SweepSpec, verbose: int) -> tuple[bool, 
         try:
             if address is None:
                 with _env_defaults(LOCAL_RAY_ENV):
-                    ray.init(include_dashboard=False, logging_level=level, log_to_driver=verbose >= 1)
+                    ray.init(address="local", include_dashboard=False, logging_level=level,
+                             log_to_driver=verbose >= 1)
             else:
                 ray.init(address=address, logging_level=level, log_to_driver=verbose >= 1)
         except (ConnectionError, RuntimeError, ValueError) as e:
@@ -419,8 +422,9 @@ def write_results(sweep_dir: Path, spec: SweepSpec, records: Mapping[str, TrialR
 
 def _print_summary(result: SweepResult, stream: TextIO) -> None:
     print("\n" + format_table(result.spec, result.rows), file=stream)
-    print(f"\n{len(result.rows)} trials in {fmt_duration(result.seconds)}; results: {result.files['results']}",
-          file=stream)
+    planned = result.spec.num_trials()
+    count = f"{len(result.rows)} of {planned}" if len(result.rows) < planned else f"{len(result.rows)}"
+    print(f"\n{count} trials in {fmt_duration(result.seconds)}; results: {result.files['results']}", file=stream)
     if "best_config" in result.files:
         print(f"best config: {result.files['best_config']}", file=stream)
     print(f"report: {result.files['report']}", file=stream)

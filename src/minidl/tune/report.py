@@ -22,7 +22,7 @@ __all__ = ["write_figures", "write_sweep_report", "CURVES_PNG", "PARAMS_PNG"]
 
 CURVES_PNG = "curves.png"
 PARAMS_PNG = "hyperparameters.png"
-LEGEND_LIMIT = 12  # the curves of more trials are drawn, but only the best this many are named
+LEGEND_LIMIT = 8  # the curves of more trials are drawn, but only the best this many are named
 
 
 def _label(row: Mapping[str, Any], spec: SweepSpec) -> str:
@@ -116,7 +116,8 @@ def _summary(spec: SweepSpec, rows: Sequence[Mapping[str, Any]], records: Mappin
         counts[r.status] = counts.get(r.status, 0) + 1
     status = ", ".join(f"{n} {STATUSES[s]}" for s, n in counts.items())
     sched = {"none": "no scheduler", "asha": "the ASHA scheduler", "pbt": "population-based training"}
-    text = (f"{len(records)} trials ({status}) of {base.model} on {base.dataset}, {base.epochs} epoch"
+    count = f"{len(records)} of {spec.num_trials()}" if len(records) < spec.num_trials() else f"{len(records)}"
+    text = (f"{count} trials ({status}) of {base.model} on {base.dataset}, {base.epochs} epoch"
             f"{'s' if base.epochs != 1 else ''} each at most, drawn by {spec.search} search with "
             f"{sched[spec.scheduler.kind]}, {spec.cpus:g} CPU{'s' if spec.cpus != 1 else ''} per trial on "
             f"{where}; wall time {fmt_duration(seconds)}.")
