@@ -75,7 +75,7 @@ def check_label(s1: float, s2: float, y: int) -> bool:
 
     print(f"  {'node':<6} {'made by':<8} {'value':>11} {'dL/d(node)':>12}")
     for name, t in nodes.items():
-        print(f"  {name:<6} {t.grad_fn.name:<8} {t.item():11.6f} {t.grad.item():12.6f}")
+        print(f"  {name:<6} {t.grad_fn.op.name:<8} {t.item():11.6f} {t.grad.item():12.6f}")
     engine = np.array([t1.grad.item(), t2.grad.item()])
     print(f"  L = {loss.item():.6f},  dL/ds1 = {engine[0]:.6f},  dL/ds2 = {engine[1]:.6f}")
 

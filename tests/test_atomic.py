@@ -150,11 +150,11 @@ def test_failed_idx_and_history_writes_keep_old_files(tmp_path, monkeypatch):
 def test_failed_checkpoint_keeps_old_one(tmp_path, monkeypatch):
     path = save_tree(tmp_path / "c.npz", {"v": np.array([1.0])})
 
-    def broken_savez(f, **arrays):
-        f.write(b"PK\x03\x04 torn")
+    def broken_write_array(f, arr, **kwargs):
+        f.write(b"\x93NUMPY torn")
         raise MemoryError
 
-    monkeypatch.setattr("minidl.training.checkpoint.np.savez", broken_savez)
+    monkeypatch.setattr(np.lib.format, "write_array", broken_write_array)
     with pytest.raises(MemoryError):
         save_tree(path, {"v": np.array([2.0])})
     monkeypatch.undo()

@@ -153,7 +153,7 @@ def test_saved_model_reproduces_the_test_accuracy(run_dir):
     x = (test.data.astype(np.float32)[:, None] / 255 - meta["normalize_mean"][0]) / meta["normalize_std"][0]
     model.eval()
     with minidl.no_grad():
-        logits = model(minidl.tensor(x.astype(np.float32))).data
+        logits = model(minidl.tensor(x.astype(np.float32))).detach().numpy()
     acc = float(np.mean(logits.argmax(1) == test.targets))
     assert results(run_dir)["metrics"]["test_acc"] == pytest.approx(acc, abs=1e-12)
     # the checkpoint holds the same final weights
@@ -195,7 +195,7 @@ def predicted_top1(run_dir: Path, images: np.ndarray) -> np.ndarray:
     x = (images.astype(np.float32)[:, None] / 255 - meta["normalize_mean"][0]) / meta["normalize_std"][0]
     model.eval()
     with minidl.no_grad():
-        return model(minidl.tensor(x.astype(np.float32))).data
+        return model(minidl.tensor(x.astype(np.float32))).detach().numpy()
 
 
 def test_predict_png_and_npy(run_dir, tmp_path, capsys):
@@ -418,7 +418,7 @@ def test_reg_adds_half_l2_of_the_weights(rng):
     out = model(minidl.tensor(x))
     plain = make_loss("classification", model, 0.0)(out, minidl.tensor(y)).item()
     with_l2 = make_loss("classification", model, 0.1)(out, minidl.tensor(y)).item()
-    weights = [model.fc1.weight.data, model.fc2.weight.data]  # biases are not penalised
+    weights = [model.fc1.weight.detach().numpy(), model.fc2.weight.detach().numpy()]  # biases are not penalised
     assert with_l2 - plain == pytest.approx(0.5 * 0.1 * sum(float((w.astype(np.float64) ** 2).sum())
                                                             for w in weights), rel=1e-5)
 
@@ -497,7 +497,7 @@ def test_expression_evaluates_like_numpy(rng):
     a, b, c = rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), rng.uniform(0.5, 1.5, (3, 3))
     env = {k: minidl.tensor(v) for k, v in dict(a=a, b=b, c=c).items()}
     expr = "sum(relu(a @ b + c)) / 2 - -mean(tanh(a)) + sqrt(c) * log(c) ** 2 - exp(-a) / sigmoid(b) + 2 ** c"
-    got = evaluate(parse(expr), env, expr).data
+    got = evaluate(parse(expr), env, expr).detach().numpy()
     relu = np.maximum(a @ b + c, 0)
     want = (relu.sum() / 2 + np.tanh(a).mean() + np.sqrt(c) * np.log(c) ** 2 - np.exp(-a) * (1 + np.exp(-b))
             + 2.0**c)

@@ -154,7 +154,7 @@ def test_default_collate_dtypes_and_structure():
     out = default_collate(batch)
     assert out["img"].shape == (3, 2, 2) and out["img"].dtype == np.float32
     assert out["y"].dtype == np.int64 and out["y"].tolist() == [0, 1, 2]
-    assert out["w"].dtype == np.float32 and out["ok"].dtype == np.bool_
+    assert out["w"].dtype == np.float64 and out["ok"].dtype == np.bool_  # Python floats: float64, as torch
     assert out["name"] == ["s0", "s1", "s2"]
     assert isinstance(out["p"], Pair) and out["p"].a.dtype == np.float64
     assert isinstance(out["p"].b, list) and out["p"].b[1].tolist() == [1, 2, 3]

@@ -33,7 +33,7 @@ IDS = [f"{name}-{kw}" for name, kw in SCHEDULERS]
 def make_optimizer(lib: Any) -> Any:
     """SGD over two parameter groups; ``lib`` is minidl or torch."""
     if lib is minidl:
-        params = [minidl.Tensor(np.zeros(2), requires_grad=True) for _ in LRS]
+        params = [minidl.tensor(np.zeros(2), requires_grad=True) for _ in LRS]
         return optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, LRS, strict=True)], lr=1.0)
     params = [torch.zeros(2, requires_grad=True) for _ in LRS]
     return torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, LRS, strict=True)], lr=1.0)
@@ -218,7 +218,7 @@ def test_bad_arguments_raise() -> None:
 def test_plateau_min_lrs_must_follow_new_groups() -> None:
     opt = make_optimizer(minidl)
     sched = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0.0, 0.0])
-    opt.add_param_group({"params": [minidl.Tensor(np.zeros(1), requires_grad=True)]})
+    opt.add_param_group({"params": [minidl.tensor(np.zeros(1), requires_grad=True)]})
     sched.step(1.0)
     with pytest.raises(ValueError, match="3 parameter groups but 2 min_lrs"):
         sched.step(2.0)

@@ -301,7 +301,7 @@ def test_autoencoder_structure() -> None:
     model = Autoencoder(input_dim=20, encoder_dims=(12, 4))
     x = minidl.rand(3, 1, 4, 5)
     out = model(x)
-    assert out.shape == x.shape and 0 < out.data.min() and out.data.max() < 1
+    assert out.shape == x.shape and 0 < out.detach().numpy().min() and out.detach().numpy().max() < 1
     assert model.encode(x).shape == (3, 4)
     linears = [m for m in model.decoder if isinstance(m, nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(4, 12), (12, 20)]  # mirrored
@@ -330,7 +330,7 @@ def _torch_twin(model: nn.Sequential):
                  nn.MaxPool2d: lambda: tnn.MaxPool2d(2), nn.AvgPool2d: lambda: tnn.AvgPool2d(2)}[type(m)]()
         layers[name] = t
     twin = tnn.Sequential(layers).double()
-    twin.load_state_dict({k: torch.tensor(np.array(v.data, dtype=np.float64)) for k, v in model.state_dict().items()})
+    twin.load_state_dict({k: torch.tensor(np.array(v.detach().numpy(), dtype=np.float64)) for k, v in model.state_dict().items()})
     return twin
 
 
@@ -346,7 +346,7 @@ def test_module_models_match_torch(factory) -> None:
     model.eval()
     twin.eval()
     with minidl.no_grad():
-        out = model(minidl.tensor(x)).data
+        out = model(minidl.tensor(x)).detach().numpy()
     assert rel_error(out, twin(torch.tensor(x)).detach().numpy()) < 1e-6
     # train mode (no dropout in these): loss and parameter gradients
     model.train()
@@ -364,7 +364,7 @@ def test_module_models_match_torch(factory) -> None:
     assert rel_error(loss.item(), t_loss.item()) < 1e-10
     t_params = dict(twin.named_parameters())
     for name, p in model.named_parameters():
-        assert rel_error(p.grad.data, t_params[name].grad.numpy()) < 1e-6, name
+        assert rel_error(p.grad.detach().numpy(), t_params[name].grad.numpy()) < 1e-6, name
 
 
 def test_xornet_learns_xor() -> None:
@@ -378,7 +378,7 @@ def test_xornet_learns_xor() -> None:
         loss.backward()
         opt.step()
     assert loss.item() < 0.05
-    assert np.array_equal(model(X).data.argmax(axis=1), y.data)
+    assert np.array_equal(model(X).detach().numpy().argmax(axis=1), y.detach().numpy())
 
 
 def test_autoencoder_learns_to_reconstruct() -> None:

@@ -69,16 +69,16 @@ def test_fans_need_two_dims():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_basic_fills_in_place_keep_dtype_and_return_the_tensor(dtype):
     t = minidl.zeros(*BIG, dtype=dtype)
-    arr = t.data
-    assert init.uniform_(t, -0.3, 0.7) is t and t.data is arr and t.dtype == dtype
-    x = t.data.astype(np.float64)
+    arr = t.detach().numpy()
+    assert init.uniform_(t, -0.3, 0.7) is t and t.detach().numpy() is arr and t.dtype == dtype
+    x = t.detach().numpy().astype(np.float64)
     assert x.min() >= -0.3 and x.max() <= 0.7
     check_uniform(x - 0.2, 0.5)
     assert init.normal_(t, mean=2.0, std=0.05) is t and t.dtype == dtype
-    check_normal(t.data, 2.0, 0.05)
-    assert init.constant_(t, 0.25) is t and np.all(t.data == 0.25)
-    assert np.all(init.ones_(t).data == 1) and np.all(init.zeros_(t).data == 0)
-    assert init.uniform_(t).data.min() >= 0  # default U(0, 1)
+    check_normal(t.detach().numpy(), 2.0, 0.05)
+    assert init.constant_(t, 0.25) is t and np.all(t.detach().numpy() == 0.25)
+    assert np.all(init.ones_(t).detach().numpy() == 1) and np.all(init.zeros_(t).detach().numpy() == 0)
+    assert init.uniform_(t).detach().numpy().min() >= 0  # default U(0, 1)
 
 
 def test_init_on_parameters_records_no_graph():
@@ -92,8 +92,8 @@ def test_xavier(gain):
     t = minidl.zeros(*BIG)
     fan_in, fan_out = BIG[1], BIG[0]
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    check_uniform(init.xavier_uniform_(t, gain=gain).data, math.sqrt(3) * std)
-    check_normal(init.xavier_normal_(t, gain=gain).data, 0.0, std)
+    check_uniform(init.xavier_uniform_(t, gain=gain).detach().numpy(), math.sqrt(3) * std)
+    check_normal(init.xavier_normal_(t, gain=gain).detach().numpy(), 0.0, std)
 
 
 @pytest.mark.parametrize("a, mode, nonlinearity", [(0, "fan_in", "leaky_relu"), (0, "fan_out", "relu"),
@@ -103,8 +103,8 @@ def test_kaiming_on_a_conv_weight(a, mode, nonlinearity):
     fan = 1200 if mode == "fan_in" else 6000
     std = init.calculate_gain(nonlinearity, a) / math.sqrt(fan)
     t = minidl.zeros(*shape)
-    check_uniform(init.kaiming_uniform_(t, a=a, mode=mode, nonlinearity=nonlinearity).data, math.sqrt(3) * std)
-    check_normal(init.kaiming_normal_(t, a=a, mode=mode, nonlinearity=nonlinearity).data, 0.0, std)
+    check_uniform(init.kaiming_uniform_(t, a=a, mode=mode, nonlinearity=nonlinearity).detach().numpy(), math.sqrt(3) * std)
+    check_normal(init.kaiming_normal_(t, a=a, mode=mode, nonlinearity=nonlinearity).detach().numpy(), 0.0, std)
 
 
 def test_zero_element_tensor_warns_and_non_float_is_rejected():
@@ -122,12 +122,12 @@ def test_generator_argument_and_global_seed():
     a, b = minidl.zeros(5, 4), minidl.zeros(5, 4)
     init.xavier_normal_(a, generator=np.random.default_rng(3))
     init.xavier_normal_(b, generator=np.random.default_rng(3))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     minidl.manual_seed(11)
     init.uniform_(a)
     minidl.manual_seed(11)
     init.uniform_(b)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 # --------------------------------------------------------------------------------------------- layer defaults
@@ -135,8 +135,8 @@ def test_linear_default_init_is_pytorchs():
     lin = nn.Linear(400, 800)
     bound = 1 / math.sqrt(400)
     assert lin.weight.shape == (800, 400) and lin.weight.dtype == np.float32 and lin.bias.dtype == np.float32
-    check_uniform(lin.weight.data, bound)  # kaiming_uniform_(a=√5) has bound gain·√3/√fan_in = 1/√fan_in
-    assert np.all(np.abs(lin.bias.data) <= bound) and lin.bias.data.std() > 0.4 * bound
+    check_uniform(lin.weight.detach().numpy(), bound)  # kaiming_uniform_(a=√5) has bound gain·√3/√fan_in = 1/√fan_in
+    assert np.all(np.abs(lin.bias.detach().numpy()) <= bound) and lin.bias.detach().numpy().std() > 0.4 * bound
     assert nn.Linear(3, 2, bias=False).bias is None
 
 
@@ -144,24 +144,24 @@ def test_conv2d_default_init_uses_fan_in_per_group():
     conv = nn.Conv2d(64, 128, (3, 5), groups=4)
     fan_in = 64 // 4 * 3 * 5
     assert conv.weight.shape == (128, 16, 3, 5) and conv.weight.dtype == np.float32
-    check_uniform(conv.weight.data, 1 / math.sqrt(fan_in))
-    assert np.all(np.abs(conv.bias.data) <= 1 / math.sqrt(fan_in))
+    check_uniform(conv.weight.detach().numpy(), 1 / math.sqrt(fan_in))
+    assert np.all(np.abs(conv.bias.detach().numpy()) <= 1 / math.sqrt(fan_in))
 
 
 def test_norm_layers_default_init():
     bn = nn.BatchNorm2d(6)
-    np.testing.assert_array_equal(bn.weight.data, np.ones(6))
-    np.testing.assert_array_equal(bn.bias.data, np.zeros(6))
-    np.testing.assert_array_equal(bn.running_mean.data, np.zeros(6))
-    np.testing.assert_array_equal(bn.running_var.data, np.ones(6))
+    np.testing.assert_array_equal(bn.weight.detach().numpy(), np.ones(6))
+    np.testing.assert_array_equal(bn.bias.detach().numpy(), np.zeros(6))
+    np.testing.assert_array_equal(bn.running_mean.detach().numpy(), np.zeros(6))
+    np.testing.assert_array_equal(bn.running_var.detach().numpy(), np.ones(6))
     assert bn.num_batches_tracked.dtype == np.int64 and bn.num_batches_tracked.item() == 0
     assert bn.weight.dtype == bn.running_var.dtype == np.float32
     bn.running_mean.data += 3
     bn.num_batches_tracked.data += 2
     bn.reset_running_stats()
-    assert bn.running_mean.data.sum() == 0 and bn.num_batches_tracked.item() == 0
+    assert bn.running_mean.detach().numpy().sum() == 0 and bn.num_batches_tracked.item() == 0
     ln = nn.LayerNorm((3, 4))
-    assert ln.weight.shape == (3, 4) and np.all(ln.weight.data == 1) and np.all(ln.bias.data == 0)
+    assert ln.weight.shape == (3, 4) and np.all(ln.weight.detach().numpy() == 1) and np.all(ln.bias.detach().numpy() == 0)
     assert nn.BatchNorm1d(3, affine=False).weight is None
     assert nn.BatchNorm1d(3, track_running_stats=False).running_mean is None
 
@@ -178,16 +178,16 @@ def test_manual_seed_makes_model_init_reproducible():
     c = build()
     for (k, va), vb, vc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values(),
                                strict=True):
-        np.testing.assert_array_equal(va.data, vb.data, err_msg=k)
-        assert not np.array_equal(va.data, vc.data), k
+        np.testing.assert_array_equal(va.detach().numpy(), vb.detach().numpy(), err_msg=k)
+        assert not np.array_equal(va.detach().numpy(), vc.detach().numpy()), k
     a[2].reset_parameters()  # re-drawing gives new values
-    assert not np.array_equal(a[2].weight.data, b[2].weight.data)
+    assert not np.array_equal(a[2].weight.detach().numpy(), b[2].weight.detach().numpy())
 
 
 @requires_torch
 def test_default_init_distribution_agrees_with_torch():
     """Two-sample Kolmogorov–Smirnov distance between minidl's and torch's default Linear weights: same law."""
-    w = np.sort(nn.Linear(300, 400).weight.data.ravel().astype(np.float64))
+    w = np.sort(nn.Linear(300, 400).weight.detach().numpy().ravel().astype(np.float64))
     torch.manual_seed(0)
     tw = np.sort(torch.nn.Linear(300, 400).weight.detach().numpy().ravel().astype(np.float64))
     grid = np.linspace(-0.06, 0.06, 241)

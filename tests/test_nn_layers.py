@@ -44,7 +44,7 @@ def compare_grads(model, tmodel, what=""):
     assert [n for n, _ in named] == [n for n, _ in tnamed]
     for (name, p), (_, tp) in zip(named, tnamed, strict=True):
         assert p.grad is not None and p.grad.dtype == p.dtype, name
-        assert_close(p.grad.data, tnp(tp.grad), what=f"{what} grad of {name}")
+        assert_close(p.grad.detach().numpy(), tnp(tp.grad), what=f"{what} grad of {name}")
 
 
 def run_pair(model, tmodel, x_np, loss_fn, tloss_fn, target):
@@ -52,13 +52,13 @@ def run_pair(model, tmodel, x_np, loss_fn, tloss_fn, target):
     x = minidl.tensor(x_np, requires_grad=True)
     tx = to_torch(x_np, requires_grad=True)
     out, tout = model(x), tmodel(tx)
-    assert_close(out.data, tnp(tout), what="forward")
+    assert_close(out.detach().numpy(), tnp(tout), what="forward")
     t_target = torch.from_numpy(np.asarray(target))
     loss, tloss = loss_fn(out, minidl.tensor(target)), tloss_fn(tout, t_target)
-    assert_close(loss.data, tnp(tloss), what="loss")
+    assert_close(loss.detach().numpy(), tnp(tloss), what="loss")
     loss.backward()
     tloss.backward()
-    assert_close(x.grad.data, tnp(tx.grad), what="input grad")
+    assert_close(x.grad.detach().numpy(), tnp(tx.grad), what="input grad")
     compare_grads(model, tmodel)
 
 
@@ -109,21 +109,21 @@ def test_conv_net_matches_torch_and_batchnorm_running_stats_after_three_steps(rn
         run_pair(model, tmodel, x, nn.CrossEntropyLoss(), tnn.CrossEntropyLoss(), target)
         with torch.no_grad():
             for p, tp in zip(model.parameters(), tmodel.parameters(), strict=True):
-                p.data -= lr * p.grad.data
+                p.data -= lr * p.grad.detach().numpy()
                 tp -= lr * tp.grad
         model.zero_grad()
         tmodel.zero_grad()
     bn, tbn = model[1], tmodel[1]
     assert bn.num_batches_tracked.dtype == np.int64 and int(bn.num_batches_tracked.item()) == 3
     assert int(tbn.num_batches_tracked) == 3
-    assert_close(bn.running_mean.data, tnp(tbn.running_mean), what="running_mean")
-    assert_close(bn.running_var.data, tnp(tbn.running_var), what="running_var")
+    assert_close(bn.running_mean.detach().numpy(), tnp(tbn.running_mean), what="running_mean")
+    assert_close(bn.running_var.detach().numpy(), tnp(tbn.running_var), what="running_var")
     for k, v in model.state_dict().items():
-        assert_close(v.data, tnp(tmodel.state_dict()[k]), what=k)
+        assert_close(v.detach().numpy(), tnp(tmodel.state_dict()[k]), what=k)
     model.eval()
     tmodel.eval()
     x = rng.standard_normal((3, 2, 10, 10))
-    assert_close(model(minidl.tensor(x)).data, tnp(tmodel(to_torch(x))), what="eval forward")
+    assert_close(model(minidl.tensor(x)).detach().numpy(), tnp(tmodel(to_torch(x))), what="eval forward")
     assert int(bn.num_batches_tracked.item()) == 3  # eval does not count
 
 
@@ -140,7 +140,7 @@ def test_layernorm_over_two_trailing_dims_matches_torch(rng, kwargs):
     with torch.no_grad():
         for p, tp in zip(model.parameters(), tmodel.parameters(), strict=True):
             tp.uniform_(0.5, 1.5)
-            p.data[...] = tnp(tp)
+            p.detach().numpy()[...] = tnp(tp)
     run_pair(model, tmodel, rng.standard_normal((2, 3, 4, 5)), nn.MSELoss(), tnn.MSELoss(),
              rng.standard_normal((2, 3, 4, 5)))
 
@@ -155,7 +155,7 @@ def test_batchnorm1d_train_and_eval_match_torch(rng, shape, kwargs):
         run_pair(model, tmodel, rng.standard_normal(shape) * 3 + 1, nn.MSELoss(reduction="sum"),
                  tnn.MSELoss(reduction="sum"), rng.standard_normal(shape))
     for k, v in model.state_dict().items():
-        assert_close(v.data, tnp(tmodel.state_dict()[k]), what=k)
+        assert_close(v.detach().numpy(), tnp(tmodel.state_dict()[k]), what=k)
     model.eval()
     tmodel.eval()
     run_pair(model, tmodel, rng.standard_normal(shape), nn.MSELoss(), tnn.MSELoss(), rng.standard_normal(shape))
@@ -185,11 +185,11 @@ def test_parameterless_layers_match_torch(rng, make):
     x_np = rng.standard_normal((3, 4, 2))
     x, tx = minidl.tensor(x_np, requires_grad=True), to_torch(x_np, requires_grad=True)
     out, tout = m(x), t(tx)
-    assert_close(out.data, tnp(tout), what=repr(m))
+    assert_close(out.detach().numpy(), tnp(tout), what=repr(m))
     up = rng.standard_normal(tout.shape)
     (out * minidl.tensor(up)).sum().backward()
     tout.backward(torch.from_numpy(up))
-    assert_close(x.grad.data, tnp(tx.grad), what=repr(m))
+    assert_close(x.grad.detach().numpy(), tnp(tx.grad), what=repr(m))
 
 
 @requires_torch
@@ -200,7 +200,7 @@ def test_softmax_without_dim_uses_pytorchs_legacy_choice(rng):
             out = m(minidl.tensor(x))
         with pytest.warns(UserWarning):
             tout = t(to_torch(x))
-        assert_close(out.data, tnp(tout))
+        assert_close(out.detach().numpy(), tnp(tout))
 
 
 # --------------------------------------------------------------------------------------------- losses vs torch
@@ -244,13 +244,13 @@ def test_loss_modules_match_torch(rng, name, make_kwargs, input_kind, target_kin
     x, tx = minidl.tensor(x_np, requires_grad=True), to_torch(x_np, requires_grad=True)
     out, tout = loss(x, minidl.tensor(y_np)), tloss(tx, torch.from_numpy(y_np))
     assert out.dtype == np.float64
-    assert_close(out.data, tnp(tout), what=name)
+    assert_close(out.detach().numpy(), tnp(tout), what=name)
     up = rng.standard_normal(tout.shape)
     (out * minidl.tensor(up)).sum().backward()
     tout.backward(torch.from_numpy(up))
-    assert_close(x.grad.data, tnp(tx.grad), what=name)
+    assert_close(x.grad.detach().numpy(), tnp(tx.grad), what=name)
     # targets may also be plain arrays
-    assert_close(loss(minidl.tensor(x_np), y_np).data, tnp(tout), what=name)
+    assert_close(loss(minidl.tensor(x_np), y_np).detach().numpy(), tnp(tout), what=name)
 
 
 def test_loss_reduction_validation_and_legacy_flags():
@@ -294,14 +294,14 @@ def test_dropout_layer_train_and_eval():
     d = nn.Dropout(0.3)
     x = minidl.ones(200, 200)
     minidl.manual_seed(5)
-    y = d(x).data
+    y = d(x).detach().numpy()
     minidl.manual_seed(5)
-    np.testing.assert_array_equal(d(x).data, y)  # reproducible under manual_seed
+    np.testing.assert_array_equal(d(x).detach().numpy(), y)  # reproducible under manual_seed
     kept = y != 0
     assert abs(kept.mean() - 0.7) < 0.01
     np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
     d.eval()
-    np.testing.assert_array_equal(d(x).data, x.data)
+    np.testing.assert_array_equal(d(x).detach().numpy(), x.detach().numpy())
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
 

@@ -123,12 +123,12 @@ def test_parameter_is_a_leaf_tensor_sharing_memory():
     t = minidl.ones(3)
     p = nn.Parameter(t)
     assert isinstance(p, minidl.Tensor) and p.is_leaf and p.requires_grad
-    assert np.shares_memory(p.data, t.data)
+    assert np.shares_memory(p.detach().numpy(), t.detach().numpy())
     assert repr(p).startswith("Parameter containing:\ntensor([1., 1., 1.]")
     assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
     assert nn.Parameter(np.zeros(2)).dtype == np.float64  # NumPy arrays keep their dtype
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32
-    with pytest.raises(TypeError, match="floating"):
+    with pytest.raises(RuntimeError, match="floating"):  # as in PyTorch
         nn.Parameter(minidl.tensor([1, 2]))
     # an op output is not a Parameter and cannot be registered as one
     lin = nn.Linear(2, 2)
@@ -141,16 +141,16 @@ def test_parameter_survives_copy_and_pickle():
     p.grad = minidl.ones(2, 3)
     for q in (copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
         assert type(q) is nn.Parameter and q.requires_grad
-        np.testing.assert_array_equal(q.data, p.data)
-        np.testing.assert_array_equal(q.grad.data, p.grad.data)
-        assert not np.shares_memory(q.data, p.data)
+        np.testing.assert_array_equal(q.detach().numpy(), p.detach().numpy())
+        np.testing.assert_array_equal(q.grad.detach().numpy(), p.grad.detach().numpy())
+        assert not np.shares_memory(q.detach().numpy(), p.detach().numpy())
     m = minidl_net()
     m2 = copy.deepcopy(m)
     assert m2.shared is m2.block.fc  # sharing survives, and registries agree with attributes
     assert m2.block._parameters["scale"] is m2.block.scale
     for (k, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items(), strict=True):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=k)
-        assert not np.shares_memory(a.data, b.data)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=k)
+        assert not np.shares_memory(a.detach().numpy(), b.detach().numpy())
 
 
 def test_setattr_registration_rules_and_errors():
@@ -216,7 +216,7 @@ def test_train_eval_apply_zero_grad_and_get_submodule():
     lin = nn.Linear(3, 2)
     lin(minidl.randn(4, 3)).sum().backward()
     lin.zero_grad(set_to_none=False)
-    assert np.all(lin.weight.grad.data == 0) and lin.weight.grad.dtype == np.float32
+    assert np.all(lin.weight.grad.detach().numpy() == 0) and lin.weight.grad.dtype == np.float32
     lin.zero_grad()
     assert lin.weight.grad is None and lin.bias.grad is None
     lin.requires_grad_(False)
@@ -230,15 +230,15 @@ def test_forward_hooks_and_call_kwargs():
 
     s = Scale()
     x = minidl.ones(2)
-    np.testing.assert_array_equal(s(x, factor=3.0).data, [3, 3])
+    np.testing.assert_array_equal(s(x, factor=3.0).detach().numpy(), [3, 3])
     seen = []
     h1 = s.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
     h2 = s.register_forward_hook(lambda mod, args, out: seen.append(out.shape) or out + 1)
-    np.testing.assert_array_equal(s(x).data, [3, 3])
+    np.testing.assert_array_equal(s(x).detach().numpy(), [3, 3])
     assert seen == [(2,)]
     h1.remove()
     h2.remove()
-    np.testing.assert_array_equal(s(x).data, [1, 1])
+    np.testing.assert_array_equal(s(x).detach().numpy(), [1, 1])
 
 
 # --------------------------------------------------------------------------------------------- state_dict
@@ -255,12 +255,12 @@ def test_load_torch_weights_via_numpy_and_directly():
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert {id(p) for p in m.parameters()} == before
     for k, v in m.state_dict().items():
-        np.testing.assert_allclose(v.data, t.state_dict()[k].numpy(), rtol=1e-7, err_msg=k)
+        np.testing.assert_allclose(v.detach().numpy(), t.state_dict()[k].numpy(), rtol=1e-7, err_msg=k)
         assert v.dtype == (np.int64 if k.endswith("num_batches_tracked") else np.float32)
     # torch tensors are accepted as they are (anything np.asarray takes)
     m2 = minidl_net()
     m2.load_state_dict(t.state_dict())
-    np.testing.assert_array_equal(m2.head.fc.weight.data, m.head.fc.weight.data)
+    np.testing.assert_array_equal(m2.head.fc.weight.detach().numpy(), m.head.fc.weight.detach().numpy())
 
 
 def test_state_dict_is_detached_shared_and_round_trips():
@@ -270,31 +270,31 @@ def test_state_dict_is_detached_shared_and_round_trips():
     b = minidl_net()
     sd = a.state_dict()
     v = sd["head.fc.weight"]
-    assert type(v) is minidl.Tensor and not v.requires_grad and np.shares_memory(v.data, a.head.fc.weight.data)
+    assert type(v) is minidl.Tensor and not v.requires_grad and np.shares_memory(v.detach().numpy(), a.head.fc.weight.detach().numpy())
     assert a.state_dict(keep_vars=True)["head.fc.weight"] is a.head.fc.weight
-    assert not np.array_equal(b.head.fc.weight.data, v.data)
+    assert not np.array_equal(b.head.fc.weight.detach().numpy(), v.detach().numpy())
     b.load_state_dict(sd)
     for k, val in b.state_dict().items():
-        np.testing.assert_array_equal(val.data, sd[k].data, err_msg=k)
-        assert not np.shares_memory(val.data, sd[k].data)  # copied, not aliased
+        np.testing.assert_array_equal(val.detach().numpy(), sd[k].detach().numpy(), err_msg=k)
+        assert not np.shares_memory(val.detach().numpy(), sd[k].detach().numpy())  # copied, not aliased
     x = minidl.randn(5, 3)
-    np.testing.assert_array_equal(a.head(a.block(x)).data, b.head(b.block(x)).data)
+    np.testing.assert_array_equal(a.head(a.block(x)).detach().numpy(), b.head(b.block(x)).detach().numpy())
     # float64 values are cast to the float32 parameters, in place
     w = b.head.fc.weight
-    b.load_state_dict({k: val.data.astype(np.float64) for k, val in sd.items()})
+    b.load_state_dict({k: val.detach().numpy().astype(np.float64) for k, val in sd.items()})
     assert b.head.fc.weight is w and w.dtype == np.float32
 
 
 def test_strict_loading_reports_every_problem_at_once():
     m = minidl_net()
-    sd = {k: v.data.copy() for k, v in m.state_dict().items()}
+    sd = {k: v.detach().numpy().copy() for k, v in m.state_dict().items()}
     del sd["block.scale"]
     del sd["extra.1.bias"]
     sd["head.fc.weight"] = np.zeros((5, 3), dtype=np.float32)
     sd["features.0.bias"] = np.zeros(7, dtype=np.float32)
     sd["bogus.weight"] = np.zeros(2)
     sd["block.count"] = np.full(1, 5.0)
-    original = m.block.count.data.copy()
+    original = m.block.count.detach().numpy().copy()
     with pytest.raises(nn.StateDictError) as info:
         m.load_state_dict(sd)
     err = info.value
@@ -306,7 +306,7 @@ def test_strict_loading_reports_every_problem_at_once():
         assert piece in msg
     assert err.missing_keys == ["block.scale", "extra.1.bias"] and err.unexpected_keys == ["bogus.weight"]
     assert [k for k, _, _ in err.mismatched] == ["features.0.bias", "head.fc.weight"]
-    np.testing.assert_array_equal(m.block.count.data, original)  # nothing was copied
+    np.testing.assert_array_equal(m.block.count.detach().numpy(), original)  # nothing was copied
 
     # strict=False tolerates missing/unexpected keys but never a shape mismatch
     with pytest.raises(nn.StateDictError, match="size mismatch") as info:
@@ -316,7 +316,7 @@ def test_strict_loading_reports_every_problem_at_once():
     res = m.load_state_dict(sd, strict=False)
     assert res.missing_keys == ["features.0.bias", "block.scale", "head.fc.weight", "extra.1.bias"]
     assert res.unexpected_keys == ["bogus.weight"] and res == (res.missing_keys, res.unexpected_keys)
-    np.testing.assert_array_equal(m.block.count.data, [5.0])
+    np.testing.assert_array_equal(m.block.count.detach().numpy(), [5.0])
     with pytest.raises(nn.StateDictError, match="non-numeric"):
         m.load_state_dict({"block.count": np.array(["x"])}, strict=False)
     with pytest.raises(TypeError, match="dict-like"):
@@ -377,7 +377,7 @@ def test_sequential_indexing_slicing_and_mutation_like_torch():
     y = x
     for layer in list(m):
         y = layer(y)
-    np.testing.assert_array_equal(m(x).data, y.data)
+    np.testing.assert_array_equal(m(x).detach().numpy(), y.detach().numpy())
     named = nn.Sequential(OrderedDict([("a", nn.Linear(2, 2)), ("b", nn.ReLU())]))
     assert list(named.state_dict()) == ["a.weight", "a.bias"] and named[1] is named.b
     assert named[:1].a is named.a
@@ -442,7 +442,7 @@ def test_clip_grad_norm_matches_torch(rng, norm_type, max_norm):
     assert isinstance(total, minidl.Tensor) and total.shape == () and total.dtype == np.float64
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-10)
     for p, tp in zip(ps, tps, strict=False):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(p.grad.detach().numpy(), tp.grad.numpy(), rtol=1e-10)
     clipped = max_norm < ttotal.item()
     assert clipped == (max_norm == 0.5)  # both branches exercised
 
@@ -456,7 +456,7 @@ def test_clip_grad_norm_extreme_but_finite_float32_grads_need_no_warnings(rng):
             total = clip_grad_norm_(ps, max_norm=1.0)
         assert total.dtype == np.float32
         np.testing.assert_allclose(total.item(), expected, rtol=1e-5)
-        joint = math.sqrt(sum(float(np.sum(p.grad.data.astype(np.float64) ** 2)) for p in ps[:-1]))
+        joint = math.sqrt(sum(float(np.sum(p.grad.detach().numpy().astype(np.float64) ** 2)) for p in ps[:-1]))
         np.testing.assert_allclose(joint, min(expected, 1.0), rtol=1e-4)
 
 
@@ -471,7 +471,7 @@ def test_clip_grad_norm_nonfinite_and_edge_cases():
     tp.grad = torch.tensor([1.0, np.inf, 2.0])
     ttotal = torch.nn.utils.clip_grad_norm_(tp, 1.0)
     assert total.item() == ttotal.item() == np.inf
-    np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())  # nan where inf, 0 elsewhere
+    np.testing.assert_array_equal(p.grad.detach().numpy(), tp.grad.numpy())  # nan where inf, 0 elsewhere
     assert clip_grad_norm_([nn.Parameter(minidl.zeros(2))], 1.0).item() == 0.0
     with pytest.raises(ValueError, match="norm_type"):
         clip_grad_norm_([p], 1.0, norm_type=0)
@@ -486,17 +486,17 @@ def test_clip_grad_value_and_parameter_vectors_match_torch(rng):
     clip_grad_value_(ps, 0.3)
     torch.nn.utils.clip_grad_value_(tps, 0.3)
     for p, tp in zip(ps, tps, strict=False):
-        np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
+        np.testing.assert_array_equal(p.grad.detach().numpy(), tp.grad.numpy())
 
     lin, tlin = nn.Linear(3, 2).double(), tnn.Linear(3, 2).double()
     lin.load_state_dict(tlin.state_dict())
     vec = parameters_to_vector(lin.parameters())
-    np.testing.assert_array_equal(vec.data, torch.nn.utils.parameters_to_vector(tlin.parameters()).detach())
+    np.testing.assert_array_equal(vec.detach().numpy(), torch.nn.utils.parameters_to_vector(tlin.parameters()).detach())
     (vec * minidl.tensor(np.arange(8.0))).sum().backward()  # differentiable back to each parameter
-    np.testing.assert_array_equal(lin.weight.grad.data, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(lin.weight.grad.detach().numpy(), np.arange(6.0).reshape(2, 3))
     w = lin.weight
     vector_to_parameters(minidl.tensor(np.arange(8.0)), lin.parameters())
     assert lin.weight is w
-    np.testing.assert_array_equal(lin.bias.data, [6.0, 7.0])
+    np.testing.assert_array_equal(lin.bias.detach().numpy(), [6.0, 7.0])
     with pytest.raises(ValueError, match="8 elements"):
         vector_to_parameters(minidl.zeros(5), lin.parameters())

@@ -10,7 +10,7 @@ import pytest
 import minidl
 import minidl.nn.functional as F
 from conftest import requires_torch, to_torch, torch
-from minidl import Tensor, ops
+from minidl import ops
 from minidl.gradcheck import eval_numerical_gradient_array, gradcheck
 
 RTOL = 1e-6
@@ -24,10 +24,10 @@ def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarr
 
 def run_minidl(fn, arrays, dout=None):
     """fn on float64 leaf tensors; returns the output array and every input's gradient."""
-    leaves = [Tensor(a, requires_grad=True) for a in arrays]
+    leaves = [minidl.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*leaves)
     out.backward(dout)
-    return out.data, [leaf.grad.data for leaf in leaves]
+    return out.detach().numpy(), [leaf.grad.detach().numpy() for leaf in leaves]
 
 
 def run_torch(fn, arrays, dout=None):
@@ -39,7 +39,7 @@ def run_torch(fn, arrays, dout=None):
 
 def assert_parity(mfn, tfn, arrays, rng, scalar_out=False):
     """Forward and backward (random upstream gradient) of minidl against PyTorch, float64, relative 1e-6."""
-    out_shape = np.shape(mfn(*[Tensor(a) for a in arrays]).data)
+    out_shape = np.shape(mfn(*[minidl.tensor(a) for a in arrays]).detach().numpy())
     dout = None if scalar_out and out_shape == () else rng.standard_normal(out_shape)
     out, grads = run_minidl(mfn, arrays, dout)
     t_out, t_grads = run_torch(tfn, arrays, dout)
@@ -126,7 +126,7 @@ def test_softmax_survives_a_spread_beyond_the_float32_range():
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_activation_float32_in_float32_out(name, rng):
-    x = Tensor(rng.standard_normal((4, 3, 2)).astype(np.float32), requires_grad=True)
+    x = minidl.tensor(rng.standard_normal((4, 3, 2)).astype(np.float32), requires_grad=True)
     out = ACTIVATIONS[name][0](x)
     out.backward(np.ones(out.shape, dtype=np.float32))
     assert out.dtype == np.float32 and x.grad.dtype == np.float32
@@ -151,9 +151,9 @@ def test_softmax_of_a_scalar_and_rows_sum_to_one(rng):
 
 def test_activation_errors():
     with pytest.raises(ValueError, match=r"softmax: dim 2 .*2 dims"):
-        F.softmax(Tensor(np.zeros((2, 3))), 2)
+        F.softmax(minidl.tensor(np.zeros((2, 3))), 2)
     with pytest.raises(ValueError, match="log_softmax: dim -3"):
-        F.log_softmax(Tensor(np.zeros((2, 3))), -3)
+        F.log_softmax(minidl.tensor(np.zeros((2, 3))), -3)
     with pytest.raises(TypeError, match="sigmoid: expected a floating-point"):
         ops.sigmoid.forward(np.arange(3))
 
@@ -183,7 +183,7 @@ def test_cross_entropy_matches_torch(shape, weighted, reduction, smoothing, rng)
     x, t, c = class_problem(rng, shape, n_ignored=2)
     w = rng.random(c) + 0.2 if weighted else None
     kw = {"reduction": reduction, "label_smoothing": smoothing}
-    assert_parity(lambda a: F.cross_entropy(a, Tensor(t), None if w is None else Tensor(w), **kw),
+    assert_parity(lambda a: F.cross_entropy(a, minidl.tensor(t), None if w is None else minidl.tensor(w), **kw),
                   lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(t), None if w is None else
                                                               torch.tensor(w), **kw), [x], rng, scalar_out=True)
 
@@ -195,7 +195,7 @@ def test_cross_entropy_custom_ignore_index_inside_class_range(weighted, rng):
     t[:3] = 1
     w = rng.random(c) + 0.2 if weighted else None
     kw = {"ignore_index": 1, "label_smoothing": 0.1}
-    assert_parity(lambda a: F.cross_entropy(a, t, None if w is None else Tensor(w), **kw),
+    assert_parity(lambda a: F.cross_entropy(a, t, None if w is None else minidl.tensor(w), **kw),
                   lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(t), None if w is None else
                                                               torch.tensor(w), **kw), [x], rng, scalar_out=True)
 
@@ -223,7 +223,7 @@ def test_cross_entropy_probability_targets_match_torch(shape, weighted, smoothin
 def test_cross_entropy_gradcheck(shape, smoothing, reduction, rng):
     x, t, c = class_problem(rng, shape, n_ignored=1)
     w = rng.random(c) + 0.2
-    report = gradcheck(lambda a: F.cross_entropy(a, t, Tensor(w), reduction=reduction, label_smoothing=smoothing), x)
+    report = gradcheck(lambda a: F.cross_entropy(a, t, minidl.tensor(w), reduction=reduction, label_smoothing=smoothing), x)
     assert report.ok, str(report)
 
 
@@ -238,8 +238,8 @@ def test_cross_entropy_probability_targets_gradcheck(rng):
 def test_cross_entropy_equals_nll_of_log_softmax(rng):
     x, t, c = class_problem(rng, (7, 4), n_ignored=2)
     w = rng.random(c) + 0.5
-    a = F.cross_entropy(Tensor(x), t, Tensor(w)).item()
-    b = F.nll_loss(F.log_softmax(Tensor(x), 1), t, Tensor(w)).item()
+    a = F.cross_entropy(minidl.tensor(x), t, minidl.tensor(w)).item()
+    b = F.nll_loss(F.log_softmax(minidl.tensor(x), 1), t, minidl.tensor(w)).item()
     assert a == pytest.approx(b, rel=1e-12)
 
 
@@ -271,7 +271,7 @@ def test_all_targets_ignored_gives_nan_and_zero_gradient_like_torch(op):
 
 
 def test_cross_entropy_validation():
-    x = Tensor(np.zeros((4, 3)))
+    x = minidl.tensor(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"target value 3 is out of bounds for 3 classes"):
         F.cross_entropy(x, np.array([0, 1, 3, 2]))
     with pytest.raises(ValueError, match=r"target value -2 .*3 classes"):
@@ -281,11 +281,11 @@ def test_cross_entropy_validation():
     with pytest.raises(ValueError, match=r"cross_entropy: .*\(4, 3\).*\(4, 2\)"):
         F.cross_entropy(x, np.zeros((4, 2)))
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
-        F.cross_entropy(x, np.zeros(4, dtype=np.int64), Tensor(np.ones(4)))
+        F.cross_entropy(x, np.zeros(4, dtype=np.int64), minidl.tensor(np.ones(4)))
     with pytest.raises(ValueError, match="label_smoothing"):
         F.cross_entropy(x, np.zeros(4, dtype=np.int64), label_smoothing=1.5)
     with pytest.raises(ValueError, match="reduction"):
-        ops.cross_entropy.forward(x.data, np.zeros(4, dtype=np.int64), reduction="avg")
+        ops.cross_entropy.forward(x.detach().numpy(), np.zeros(4, dtype=np.int64), reduction="avg")
     with pytest.raises(ValueError, match=r"nll_loss: target value 7"):
         F.nll_loss(x, np.array([0, 1, 7, 2]))
 
@@ -308,14 +308,14 @@ def test_cross_entropy_hand_api_matches_numeric_gradient(rng):
 def test_nll_loss_matches_torch(shape, weighted, reduction, rng):
     x, t, c = class_problem(rng, shape, n_ignored=1)
     w = rng.random(c) + 0.2 if weighted else None
-    assert_parity(lambda a: F.nll_loss(a, t, None if w is None else Tensor(w), reduction=reduction),
+    assert_parity(lambda a: F.nll_loss(a, t, None if w is None else minidl.tensor(w), reduction=reduction),
                   lambda a: torch.nn.functional.nll_loss(a, torch.tensor(t), None if w is None else torch.tensor(w),
                                                          reduction=reduction), [x], rng, scalar_out=True)
 
 
 def test_nll_loss_gradcheck(rng):
     x, t, c = class_problem(rng, (2, 3, 2, 2), n_ignored=2)
-    report = gradcheck(lambda a: F.nll_loss(a, t, Tensor(np.array([0.5, 1.0, 2.0]))), x)
+    report = gradcheck(lambda a: F.nll_loss(a, t, minidl.tensor(np.array([0.5, 1.0, 2.0]))), x)
     assert report.ok, str(report)
 
 
@@ -340,7 +340,7 @@ def test_mse_loss_broadcast_warns_and_reduces_gradients_like_torch(rng):
     for g, tg in zip(grads, t_grads, strict=True):
         np.testing.assert_allclose(g, tg, rtol=RTOL)
     with pytest.raises(ValueError, match=r"mse_loss: target shape \(3,\).*\(4, 2\)"):
-        F.mse_loss(Tensor(np.zeros((4, 2))), Tensor(np.zeros(3)))
+        F.mse_loss(minidl.tensor(np.zeros((4, 2))), minidl.tensor(np.zeros(3)))
 
 
 def test_mse_loss_gradcheck(rng):
@@ -357,7 +357,7 @@ def test_binary_cross_entropy_matches_torch(weighted, reduction, rng):
     p = rng.uniform(0.05, 0.95, (4, 3))
     y = rng.random((4, 3))  # soft labels: the target gradient is non-trivial
     w = rng.random(3) + 0.5 if weighted else None
-    assert_parity(lambda a, b: F.binary_cross_entropy(a, b, None if w is None else Tensor(w), reduction=reduction),
+    assert_parity(lambda a, b: F.binary_cross_entropy(a, b, None if w is None else minidl.tensor(w), reduction=reduction),
                   lambda a, b: torch.nn.functional.binary_cross_entropy(a, b, None if w is None else torch.tensor(w),
                                                                         reduction=reduction),
                   [p, y], rng, scalar_out=True)
@@ -379,18 +379,18 @@ def test_binary_cross_entropy_clamps_logs_at_the_ends_like_torch(rng):
 
 
 def test_binary_cross_entropy_gradcheck(rng):
-    report = gradcheck(lambda a, b: F.binary_cross_entropy(a, b, Tensor(np.array([1.0, 2.0]))),
+    report = gradcheck(lambda a, b: F.binary_cross_entropy(a, b, minidl.tensor(np.array([1.0, 2.0]))),
                        rng.uniform(0.1, 0.9, (3, 2)), rng.random((3, 2)))
     assert report.ok, str(report)
 
 
 def test_binary_cross_entropy_validation():
     with pytest.raises(ValueError, match=r"binary_cross_entropy: .*\[0, 1\]"):
-        F.binary_cross_entropy(Tensor(np.array([0.5, 1.2])), Tensor(np.array([0.0, 1.0])))
+        F.binary_cross_entropy(minidl.tensor(np.array([0.5, 1.2])), minidl.tensor(np.array([0.0, 1.0])))
     with pytest.raises(ValueError, match=r"target shape \(3,\) must match input shape \(2,\)"):
-        F.binary_cross_entropy(Tensor(np.array([0.5, 0.2])), Tensor(np.zeros(3)))
+        F.binary_cross_entropy(minidl.tensor(np.array([0.5, 0.2])), minidl.tensor(np.zeros(3)))
     with pytest.raises(ValueError, match=r"weight of shape \(3,\)"):
-        F.binary_cross_entropy(Tensor(np.array([0.5, 0.2])), Tensor(np.zeros(2)), Tensor(np.ones(3)))
+        F.binary_cross_entropy(minidl.tensor(np.array([0.5, 0.2])), minidl.tensor(np.zeros(2)), minidl.tensor(np.ones(3)))
 
 
 @requires_torch
@@ -406,9 +406,9 @@ def test_bce_with_logits_matches_torch(weighted, pos_weighted, reduction, rng):
     def t_opt(a):
         return None if a is None else torch.tensor(a)
 
-    assert_parity(lambda a, b: F.binary_cross_entropy_with_logits(a, b, None if w is None else Tensor(w),
+    assert_parity(lambda a, b: F.binary_cross_entropy_with_logits(a, b, None if w is None else minidl.tensor(w),
                                                                   reduction=reduction,
-                                                                  pos_weight=None if pw is None else Tensor(pw)),
+                                                                  pos_weight=None if pw is None else minidl.tensor(pw)),
                   lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(a, b, t_opt(w),
                                                                                     reduction=reduction,
                                                                                     pos_weight=t_opt(pw)),
@@ -421,7 +421,7 @@ def test_bce_with_logits_extreme_logits(pos_weighted):
     x = np.array([-1000.0, 1000.0, -1000.0, 1000.0, 0.0])
     y = np.array([0.0, 1.0, 1.0, 0.0, 0.5])
     pw = np.array([2.5]) if pos_weighted else None
-    kw_m = {"pos_weight": None if pw is None else Tensor(pw), "reduction": "none"}
+    kw_m = {"pos_weight": None if pw is None else minidl.tensor(pw), "reduction": "none"}
     kw_t = {"pos_weight": None if pw is None else torch.tensor(pw), "reduction": "none"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -435,7 +435,7 @@ def test_bce_with_logits_extreme_logits(pos_weighted):
 
 
 def test_bce_with_logits_gradcheck(rng):
-    report = gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=Tensor(np.array([0.5, 3.0]))),
+    report = gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=minidl.tensor(np.array([0.5, 3.0]))),
                        rng.standard_normal((3, 2)), rng.random((3, 2)))
     assert report.ok, str(report)
 
@@ -448,28 +448,28 @@ def test_bce_with_logits_small_losses_keep_relative_accuracy():
 
 def test_bce_with_logits_validation():
     with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: target shape"):
-        F.binary_cross_entropy_with_logits(Tensor(np.zeros((2, 3))), Tensor(np.zeros((3, 2))))
+        F.binary_cross_entropy_with_logits(minidl.tensor(np.zeros((2, 3))), minidl.tensor(np.zeros((3, 2))))
     with pytest.raises(ValueError, match=r"pos_weight of shape \(2,\)"):
-        F.binary_cross_entropy_with_logits(Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 3))),
-                                           pos_weight=Tensor(np.ones(2)))
+        F.binary_cross_entropy_with_logits(minidl.tensor(np.zeros((2, 3))), minidl.tensor(np.zeros((2, 3))),
+                                           pos_weight=minidl.tensor(np.ones(2)))
 
 
 # ============================================================================================ dtypes
 LOSSES_F32 = {
-    "cross_entropy": lambda x, rng: F.cross_entropy(x, rng.integers(0, 3, 4), Tensor(np.ones(3, np.float32)),
+    "cross_entropy": lambda x, rng: F.cross_entropy(x, rng.integers(0, 3, 4), minidl.tensor(np.ones(3, np.float32)),
                                                     label_smoothing=0.1),
-    "cross_entropy_probs": lambda x, rng: F.cross_entropy(x, Tensor(np.full((4, 3), 1 / 3))),
+    "cross_entropy_probs": lambda x, rng: F.cross_entropy(x, minidl.tensor(np.full((4, 3), 1 / 3))),
     "nll_loss": lambda x, rng: F.nll_loss(x, rng.integers(0, 3, 4)),
-    "mse_loss": lambda x, rng: F.mse_loss(x, Tensor(rng.standard_normal((4, 3)))),  # float64 target is cast
-    "binary_cross_entropy": lambda x, rng: F.binary_cross_entropy(F.sigmoid(x), Tensor(np.ones((4, 3)))),
+    "mse_loss": lambda x, rng: F.mse_loss(x, minidl.tensor(rng.standard_normal((4, 3)))),  # float64 target is cast
+    "binary_cross_entropy": lambda x, rng: F.binary_cross_entropy(F.sigmoid(x), minidl.tensor(np.ones((4, 3)))),
     "bce_with_logits": lambda x, rng: F.binary_cross_entropy_with_logits(
-        x, Tensor(np.zeros((4, 3))), pos_weight=Tensor(np.ones(3))),
+        x, minidl.tensor(np.zeros((4, 3))), pos_weight=minidl.tensor(np.ones(3))),
 }
 
 
 @pytest.mark.parametrize("name", list(LOSSES_F32))
 def test_losses_keep_float32(name, rng):
-    x = Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    x = minidl.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
     out = LOSSES_F32[name](x, rng)
     out.backward()
     assert out.dtype == np.float32 and out.shape == () and x.grad.dtype == np.float32
@@ -492,6 +492,6 @@ def test_loss_reduction_none_keeps_shape_and_float32(op, args):
 def test_losses_work_through_minidl_seeded_engine():
     minidl.manual_seed(0)
     x = minidl.randn(8, 3, requires_grad=True)
-    F.cross_entropy(x, Tensor(np.array([0, 1, 2, 0, 1, 2, 0, 1]))).backward()
+    F.cross_entropy(x, minidl.tensor(np.array([0, 1, 2, 0, 1, 2, 0, 1]))).backward()
     # the gradient of a mean cross-entropy sums to zero over classes in every row
-    np.testing.assert_allclose(x.grad.data.sum(axis=1), np.zeros(8), atol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy().sum(axis=1), np.zeros(8), atol=1e-6)

@@ -11,7 +11,7 @@ import pytest
 import minidl
 import minidl.nn.functional as F
 from conftest import requires_torch, to_torch, torch
-from minidl import Tensor, ops
+from minidl import ops
 from minidl.gradcheck import eval_numerical_gradient_array, gradcheck
 
 RTOL = 1e-6
@@ -36,8 +36,8 @@ def test_batch_norm_matches_torch(shape, training, affine, rng):
     rm, rv = rng.standard_normal(c), rng.random(c) + 0.5
     dout = rng.standard_normal(shape)
 
-    X = Tensor(x, requires_grad=True)
-    W, B = (Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)) if affine else (None, None)
+    X = minidl.tensor(x, requires_grad=True)
+    W, B = (minidl.tensor(w, requires_grad=True), minidl.tensor(b, requires_grad=True)) if affine else (None, None)
     m_rm, m_rv = rm.copy(), rv.copy()
     out = F.batch_norm(X, m_rm, m_rv, W, B, training=training, momentum=0.3, eps=1e-4)
     out.backward(dout)
@@ -48,11 +48,11 @@ def test_batch_norm_matches_torch(shape, training, affine, rng):
     t_out = torch.nn.functional.batch_norm(TX, t_rm, t_rv, TW, TB, training=training, momentum=0.3, eps=1e-4)
     t_out.backward(torch.tensor(dout))
 
-    close(out.data, t_out.detach().numpy())
-    close(X.grad.data, TX.grad.numpy())
+    close(out.detach().numpy(), t_out.detach().numpy())
+    close(X.grad.detach().numpy(), TX.grad.numpy())
     if affine:
-        close(W.grad.data, TW.grad.numpy())
-        close(B.grad.data, TB.grad.numpy())
+        close(W.grad.detach().numpy(), TW.grad.numpy())
+        close(B.grad.detach().numpy(), TB.grad.numpy())
     close(m_rm, t_rm.numpy())  # updated in place in training, untouched in eval
     close(m_rv, t_rv.numpy())
     assert training == (not np.array_equal(m_rm, rm))
@@ -64,26 +64,26 @@ def test_batch_norm_running_stats_over_several_steps_match_torch(rng):
     rm, rv = np.zeros(3), np.ones(3)
     for _ in range(4):
         x = rng.standard_normal((5, 3, 4, 4)) * 3 + 1
-        F.batch_norm(Tensor(x), rm, rv, training=True, momentum=0.2)
+        F.batch_norm(minidl.tensor(x), rm, rv, training=True, momentum=0.2)
         bn(to_torch(x))
     close(rm, bn.running_mean.numpy())
     close(rv, bn.running_var.numpy())
     x = rng.standard_normal((2, 3, 4, 4))  # eval uses the accumulated statistics
     bn.eval()
-    close(F.batch_norm(Tensor(x), rm, rv, training=False).data, bn(to_torch(x)).detach().numpy())
+    close(F.batch_norm(minidl.tensor(x), rm, rv, training=False).detach().numpy(), bn(to_torch(x)).detach().numpy())
 
 
 @requires_torch
 def test_batch_norm_without_running_stats_uses_batch_stats_in_eval(rng):
     x = rng.standard_normal((6, 4))
-    X = Tensor(x, requires_grad=True)
+    X = minidl.tensor(x, requires_grad=True)
     out = F.batch_norm(X, None, None, training=False)
     out.backward(np.arange(24.0).reshape(6, 4))
     TX = to_torch(x, True)
     t_out = torch.nn.functional.batch_norm(TX, None, None, training=True)  # what nn.BatchNorm does here
     t_out.backward(torch.arange(24.0, dtype=torch.float64).reshape(6, 4))
-    close(out.data, t_out.detach().numpy())
-    close(X.grad.data, TX.grad.numpy())
+    close(out.detach().numpy(), t_out.detach().numpy())
+    close(X.grad.detach().numpy(), TX.grad.numpy())
 
 
 @pytest.mark.parametrize("shape", [(5, 2), (3, 2, 2, 3)])
@@ -122,9 +122,9 @@ def test_batch_norm_training_output_is_normalised(rng):
 
 
 def test_batch_norm_float32(rng):
-    x = Tensor(rng.standard_normal((4, 3, 2, 2)).astype(np.float32), requires_grad=True)
-    w = Tensor(np.ones(3, np.float32), requires_grad=True)
-    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    x = minidl.tensor(rng.standard_normal((4, 3, 2, 2)).astype(np.float32), requires_grad=True)
+    w = minidl.tensor(np.ones(3, np.float32), requires_grad=True)
+    b = minidl.tensor(np.zeros(3, np.float32), requires_grad=True)
     rm, rv = np.zeros(3, np.float64), np.ones(3, np.float64)  # float64 buffers do not upcast the output
     for training in (True, False):
         out = F.batch_norm(x, rm, rv, w, b, training=training)
@@ -165,21 +165,21 @@ def test_norm_gradients_near_overflow_scale_inversely(rng):
 
 
 def test_batch_norm_errors():
-    x = Tensor(np.zeros((4, 3)))
+    x = minidl.tensor(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(3,\), got \(4,\)"):
-        F.batch_norm(x, None, None, Tensor(np.ones(4)))
+        F.batch_norm(x, None, None, minidl.tensor(np.ones(4)))
     with pytest.raises(ValueError, match=r"batch_norm: running_var must have shape \(3,\), got \(2,\)"):
         F.batch_norm(x, np.zeros(3), np.ones(2))
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
-        F.batch_norm(Tensor(np.zeros((1, 3))), np.zeros(3), np.ones(3), training=True)
+        F.batch_norm(minidl.tensor(np.zeros((1, 3))), np.zeros(3), np.ones(3), training=True)
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
-        F.batch_norm(Tensor(np.zeros((1, 3, 1, 1))), None, None)
+        F.batch_norm(minidl.tensor(np.zeros((1, 3, 1, 1))), None, None)
     with pytest.raises(NotImplementedError, match="momentum=None"):
         F.batch_norm(x, np.zeros(3), np.ones(3), training=True, momentum=None)
     with pytest.raises(ValueError, match=r"batch_norm: expected input of shape \(N, C\)"):
-        F.batch_norm(Tensor(np.zeros(3)), np.zeros(3), np.ones(3))
+        F.batch_norm(minidl.tensor(np.zeros(3)), np.zeros(3), np.ones(3))
     # eval with a single sample is fine: the statistics are the running ones
-    assert F.batch_norm(Tensor(np.zeros((1, 3))), np.zeros(3), np.ones(3)).shape == (1, 3)
+    assert F.batch_norm(minidl.tensor(np.zeros((1, 3))), np.zeros(3), np.ones(3)).shape == (1, 3)
 
 
 # ============================================================================================ layer norm
@@ -190,19 +190,19 @@ def test_layer_norm_matches_torch(shape, nshape, affine, rng):
     x = rng.standard_normal(shape) * 2 + 1
     w, b = rng.standard_normal(nshape), rng.standard_normal(nshape)
     dout = rng.standard_normal(shape)
-    X = Tensor(x, requires_grad=True)
-    W, B = (Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)) if affine else (None, None)
+    X = minidl.tensor(x, requires_grad=True)
+    W, B = (minidl.tensor(w, requires_grad=True), minidl.tensor(b, requires_grad=True)) if affine else (None, None)
     out = F.layer_norm(X, nshape, W, B, eps=1e-3)
     out.backward(dout)
     TX = to_torch(x, True)
     TW, TB = (to_torch(w, True), to_torch(b, True)) if affine else (None, None)
     t_out = torch.nn.functional.layer_norm(TX, nshape, TW, TB, eps=1e-3)
     t_out.backward(torch.tensor(dout))
-    close(out.data, t_out.detach().numpy())
-    close(X.grad.data, TX.grad.numpy())
+    close(out.detach().numpy(), t_out.detach().numpy())
+    close(X.grad.detach().numpy(), TX.grad.numpy())
     if affine:
-        close(W.grad.data, TW.grad.numpy())
-        close(B.grad.data, TB.grad.numpy())
+        close(W.grad.detach().numpy(), TW.grad.numpy())
+        close(B.grad.detach().numpy(), TB.grad.numpy())
 
 
 @pytest.mark.parametrize("nshape", [(4,), (3, 4)])
@@ -215,24 +215,24 @@ def test_layer_norm_gradcheck(nshape, rng):
 
 
 def test_layer_norm_float32_and_int_normalized_shape(rng):
-    x = Tensor(rng.standard_normal((3, 5)).astype(np.float32), requires_grad=True)
-    w = Tensor(np.ones(5, np.float32), requires_grad=True)
+    x = minidl.tensor(rng.standard_normal((3, 5)).astype(np.float32), requires_grad=True)
+    w = minidl.tensor(np.ones(5, np.float32), requires_grad=True)
     out = F.layer_norm(x, 5, w, None)
     out.sum().backward()
     assert out.dtype == x.grad.dtype == w.grad.dtype == np.float32
-    np.testing.assert_allclose(out.data.mean(-1), np.zeros(3), atol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy().mean(-1), np.zeros(3), atol=1e-6)
 
 
 def test_layer_norm_errors():
-    x = Tensor(np.zeros((2, 5)))
+    x = minidl.tensor(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"layer_norm: input of shape \(2, 5\) does not end with .*\(4,\)"):
         F.layer_norm(x, 4)
     with pytest.raises(ValueError, match=r"layer_norm: input of shape \(2, 5\) does not end with .*\(2, 5, 1\)"):
         F.layer_norm(x, (2, 5, 1))
     with pytest.raises(ValueError, match=r"layer_norm: weight must have shape \(5,\), got \(4,\)"):
-        F.layer_norm(x, 5, Tensor(np.ones(4)))
+        F.layer_norm(x, 5, minidl.tensor(np.ones(4)))
     with pytest.raises(ValueError, match=r"layer_norm: bias must have shape \(5,\)"):
-        F.layer_norm(x, 5, None, Tensor(np.ones((1, 5))))
+        F.layer_norm(x, 5, None, minidl.tensor(np.ones((1, 5))))
 
 
 # ============================================================================================ dropout
@@ -250,13 +250,13 @@ def test_dropout_statistics(p):
 
 
 def test_dropout_deterministic_under_manual_seed(rng):
-    x = Tensor(rng.standard_normal((50, 40)))
+    x = minidl.tensor(rng.standard_normal((50, 40)))
     minidl.manual_seed(7)
-    a = F.dropout(x, 0.3).data
+    a = F.dropout(x, 0.3).detach().numpy()
     minidl.manual_seed(7)
-    b = F.dropout(x, 0.3).data
+    b = F.dropout(x, 0.3).detach().numpy()
     minidl.manual_seed(8)
-    c = F.dropout(x, 0.3).data
+    c = F.dropout(x, 0.3).detach().numpy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -270,13 +270,13 @@ def test_dropout_mask_follows_the_given_generator(rng):
 
 def test_dropout_backward_is_the_scaled_mask(rng):
     x_np = np.abs(rng.standard_normal((30, 20))) + 0.5
-    x = Tensor(x_np, requires_grad=True)
+    x = minidl.tensor(x_np, requires_grad=True)
     out = F.dropout(x, 0.25)
     dout = rng.standard_normal((30, 20))
     out.backward(dout)
-    mask = out.data / x_np  # 0 or 1/(1-p) per element
+    mask = out.detach().numpy() / x_np  # 0 or 1/(1-p) per element
     assert set(np.round(np.unique(mask), 12)) == {0.0, round(1 / 0.75, 12)}
-    np.testing.assert_allclose(x.grad.data, dout * mask, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.detach().numpy(), dout * mask, rtol=1e-12)
 
 
 def test_dropout_gradcheck(rng):
@@ -301,7 +301,7 @@ def test_dropout_edge_probabilities_and_eval(rng):
 
 
 def test_dropout_float32(rng):
-    x = Tensor(rng.standard_normal((8, 8)).astype(np.float32), requires_grad=True)
+    x = minidl.tensor(rng.standard_normal((8, 8)).astype(np.float32), requires_grad=True)
     out = F.dropout(x, 0.5)
     out.sum().backward()
     assert out.dtype == x.grad.dtype == np.float32

@@ -84,7 +84,7 @@ def grad_sequence(steps: int, seed: int = 1, dtype: Any = np.float64) -> list[li
 
 
 def minidl_params(values: list[np.ndarray]) -> list[minidl.Tensor]:
-    return [minidl.Tensor(v.copy(), requires_grad=True) for v in values]
+    return [minidl.tensor(v.copy(), requires_grad=True) for v in values]
 
 
 def torch_params(values: list[np.ndarray]) -> list[Any]:
@@ -113,7 +113,7 @@ def make_torch_optimizer(name: str, params: list[Any], kwargs: dict[str, Any], g
 
 def run(opt: Any, params: list[Any], grads: list[list[np.ndarray | None]]) -> None:
     for step_grads in grads:
-        set_grads(params, step_grads, minidl.Tensor)
+        set_grads(params, step_grads, minidl.tensor)
         opt.step()
 
 
@@ -137,36 +137,36 @@ def assert_state_dicts_match(ours: dict[str, Any], theirs: dict[str, Any]) -> No
 
 
 def assert_plain(value: Any, where: str = "state_dict") -> None:
-    """Only arrays, Python numbers, strings, bools, None, lists and dicts: storable without pickle."""
+    """Only tensors, Python numbers, strings, bools, None, lists, tuples and dicts: storable without pickle."""
     if isinstance(value, dict):
         for k, v in value.items():
             assert isinstance(k, int | str), f"{where}: key {k!r}"
             assert_plain(v, f"{where}[{k!r}]")
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
             assert_plain(v, f"{where}[{i}]")
     else:
-        assert value is None or type(value) in (bool, int, float, str, np.ndarray), f"{where}: {type(value)}"
+        assert value is None or type(value) in (bool, int, float, str, minidl.Tensor), f"{where}: {type(value)}"
 
 
 # --------------------------------------------------------------------------------------------- torch parity
 def _parity(name: str, kwargs: dict[str, Any], groups: Any = None) -> None:
     values = initial_values()
     ps, tps = minidl_params(values), torch_params(values)
-    arrays = [p.data for p in ps]
+    arrays = [p.detach().numpy() for p in ps]
     opt = make_optimizer(name, ps, kwargs, groups)
     topt = make_torch_optimizer(name, tps, kwargs, groups)
     for step, grads in enumerate(grad_sequence(STEPS)):
-        set_grads(ps, grads, minidl.Tensor)
+        set_grads(ps, grads, minidl.tensor)
         set_grads(tps, grads, torch.tensor)
         opt.step()
         topt.step()
         for i, (p, tp, g) in enumerate(zip(ps, tps, grads, strict=True)):
-            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=RTOL, atol=ATOL,
+            np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=RTOL, atol=ATOL,
                                        err_msg=f"parameter {i} after step {step}")
             if g is not None:
-                np.testing.assert_array_equal(p.grad.data, g)  # the gradient is read, never modified
-    assert all(p.data is a for p, a in zip(ps, arrays, strict=True))  # updated in place, identity kept
+                np.testing.assert_array_equal(p.grad.detach().numpy(), g)  # the gradient is read, never modified
+    assert all(p.detach().numpy() is a for p, a in zip(ps, arrays, strict=True))  # updated in place, identity kept
     assert_state_dicts_match(opt.state_dict(), topt.state_dict())
 
 
@@ -196,12 +196,12 @@ def test_add_param_group_mid_run_matches_torch(name: str, kwargs: dict[str, Any]
             topt.add_param_group({"params": tps[1:], "lr": 0.01})
             assert set(opt.param_groups[1]) == set(opt.param_groups[0])  # defaults filled in
         n = len(opt.param_groups[0]["params"]) + (len(opt.param_groups[1]["params"]) if step >= 8 else 0)
-        set_grads(ps[:n], grads[:n], minidl.Tensor)
+        set_grads(ps[:n], grads[:n], minidl.tensor)
         set_grads(tps[:n], grads[:n], torch.tensor)
         opt.step()
         topt.step()
         for p, tp in zip(ps, tps, strict=True):
-            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=RTOL, atol=ATOL)
+            np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=RTOL, atol=ATOL)
     assert_state_dicts_match(opt.state_dict(), topt.state_dict())
 
 
@@ -213,15 +213,15 @@ def test_quadratic_loss_through_autograd_matches_torch(name: str, kwargs: dict[s
     """Gradients from each library's own backward of f(x) = Σ d·(x − c)², then the optimizers' steps."""
     rng = np.random.default_rng(7)
     x0, c, d = rng.standard_normal(6), rng.standard_normal(6), rng.uniform(0.5, 2.0, 6)
-    x, tx = minidl.Tensor(x0.copy(), requires_grad=True), torch.tensor(x0.copy(), requires_grad=True)
+    x, tx = minidl.tensor(x0.copy(), requires_grad=True), torch.tensor(x0.copy(), requires_grad=True)
     opt, topt = getattr(optim, name)([x], **kwargs), getattr(torch.optim, name)([tx], foreach=False, **kwargs)
     for _ in range(20):
-        for o, var, cc, dd in ((opt, x, minidl.Tensor(c), minidl.Tensor(d)),
+        for o, var, cc, dd in ((opt, x, minidl.tensor(c), minidl.tensor(d)),
                                (topt, tx, torch.tensor(c), torch.tensor(d))):
             o.zero_grad()
             ((var - cc) * (var - cc) * dd).sum().backward()
             o.step()
-        np.testing.assert_allclose(x.data, tx.detach().numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(x.detach().numpy(), tx.detach().numpy(), rtol=RTOL, atol=ATOL)
 
 
 @requires_torch
@@ -231,13 +231,13 @@ def test_float32_stays_float32_and_matches_torch(name: str, kwargs: dict[str, An
     ps, tps = minidl_params(values), torch_params(values)
     opt, topt = make_optimizer(name, ps, kwargs), make_torch_optimizer(name, tps, kwargs)
     for grads in grad_sequence(12, dtype=np.float32):
-        set_grads(ps, grads, minidl.Tensor)
+        set_grads(ps, grads, minidl.tensor)
         set_grads(tps, grads, torch.tensor)
         opt.step()
         topt.step()
     for p, tp in zip(ps, tps, strict=True):
         assert p.dtype == np.float32
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=2e-5, atol=2e-6)
     for state in opt.state_dict()["state"].values():
         for key, value in state.items():
             if key != "step":
@@ -256,17 +256,17 @@ def test_state_dict_round_trip_resumes_exactly(name: str, kwargs: dict[str, Any]
     run(opt, first, grads[:10])
     sd = opt.state_dict()
     assert_plain(sd)
-    resumed = minidl_params([p.data for p in first])
+    resumed = minidl_params([p.detach().numpy() for p in first])
     fresh = make_optimizer(name, resumed, {**kwargs, "lr": 123.0})  # the saved lr must win
     fresh.load_state_dict(sd)
     assert fresh.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
     for s in sd["state"].values():  # loading copied the arrays: the checkpoint can't alias live state
         for v in s.values():
-            if isinstance(v, np.ndarray):
+            if isinstance(v, minidl.Tensor):
                 v[...] = np.nan
     run(fresh, resumed, grads[10:])
     for p, q in zip(straight, resumed, strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
 def test_state_dict_holds_copies() -> None:
@@ -275,9 +275,9 @@ def test_state_dict_holds_copies() -> None:
     run(opt, ps, grad_sequence(3))
     sd = opt.state_dict()
     sd["state"][0]["exp_avg"][...] = 7.0
-    sd["param_groups"][0]["betas"][0] = 0.0
+    sd["param_groups"][0]["lr"] = 5.0
     assert not np.any(opt.state[ps[0]]["exp_avg"] == 7.0)
-    assert opt.param_groups[0]["betas"] == (0.9, 0.999)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["betas"] == (0.9, 0.999)
 
 
 def test_state_dict_layout_and_json_style_keys() -> None:
@@ -286,7 +286,7 @@ def test_state_dict_layout_and_json_style_keys() -> None:
     run(opt, ps, grad_sequence(3))
     sd = opt.state_dict()
     assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
-    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["betas"] == [0.8, 0.9]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["betas"] == (0.8, 0.9)
     assert sd["state"][1]["step"] == 2  # parameter 1 had no gradient at the third step
     assert sd["state"][2]["exp_avg"].shape == SHAPES[2]
     # a checkpoint written as JSON has string keys; loading still works and betas become a tuple again
@@ -363,40 +363,40 @@ def test_bad_state_dicts_raise_and_change_nothing(case: str) -> None:
 def test_zero_grad() -> None:
     ps = minidl_params(initial_values())
     opt = optim.SGD(ps, lr=0.1)
-    set_grads(ps, grad_sequence(1)[0], minidl.Tensor)
-    arrays = [p.grad.data for p in ps]
+    set_grads(ps, grad_sequence(1)[0], minidl.tensor)
+    arrays = [p.grad.detach().numpy() for p in ps]
     opt.zero_grad(set_to_none=False)
     for p, a in zip(ps, arrays, strict=True):
-        assert p.grad.data is a and not np.any(a)
+        assert p.grad.detach().numpy() is a and not np.any(a)
     opt.zero_grad()
     assert all(p.grad is None for p in ps)
-    before = [p.data.copy() for p in ps]
+    before = [p.detach().numpy().copy() for p in ps]
     opt.step()  # nothing has a gradient: nothing changes, no state is created
-    assert all(np.array_equal(p.data, b) for p, b in zip(ps, before, strict=True))
+    assert all(np.array_equal(p.detach().numpy(), b) for p, b in zip(ps, before, strict=True))
     assert opt.state_dict()["state"] == {}
 
 
 def test_step_skips_parameters_without_gradient() -> None:
     ps = minidl_params(initial_values())
     opt = optim.Adam(ps, lr=0.1)
-    ps[0].grad = minidl.Tensor(np.ones(SHAPES[0]))
-    before = ps[1].data.copy()
+    ps[0].grad = minidl.tensor(np.ones(SHAPES[0]))
+    before = ps[1].detach().numpy().copy()
     opt.step()
-    np.testing.assert_array_equal(ps[1].data, before)
+    np.testing.assert_array_equal(ps[1].detach().numpy(), before)
     assert ps[1] not in opt.state and opt.state[ps[0]]["step"] == 1
     assert list(opt.state_dict()["state"]) == [0]
 
 
 def test_closure_is_evaluated_with_grad_and_its_loss_returned() -> None:
     c = np.array([1.0, -2.0, 3.0])
-    x = minidl.Tensor(np.zeros(3), requires_grad=True)
+    x = minidl.tensor(np.zeros(3), requires_grad=True)
     opt = optim.SGD([x], lr=0.1)
     calls = []
 
     def closure() -> minidl.Tensor:
         calls.append(1)
         opt.zero_grad()
-        loss = ((x - minidl.Tensor(c)) * (x - minidl.Tensor(c))).sum()
+        loss = ((x - minidl.tensor(c)) * (x - minidl.tensor(c))).sum()
         loss.backward()
         return loss
 
@@ -405,30 +405,30 @@ def test_closure_is_evaluated_with_grad_and_its_loss_returned() -> None:
     assert len(calls) == 1
     assert loss.item() == pytest.approx(float(c @ c))
     # d/dx Σ(x − c)² = 2(x − c) = −2c at x = 0, so one SGD step lands on 0.2·c
-    np.testing.assert_allclose(x.data, 0.2 * c, rtol=1e-15)
+    np.testing.assert_allclose(x.detach().numpy(), 0.2 * c, rtol=1e-15)
     assert opt.step() is None
 
 
 def test_scratch_buffers_never_alias_parameters_or_grads() -> None:
     """Parameters of several sizes share scratch space; each update must use only its own values."""
-    big, small = minidl.Tensor(np.ones(50), requires_grad=True), minidl.Tensor(np.ones(3), requires_grad=True)
+    big, small = minidl.tensor(np.ones(50), requires_grad=True), minidl.tensor(np.ones(3), requires_grad=True)
     opt = optim.Adam([small, big], lr=0.1, weight_decay=0.1, maximize=True)
-    big.grad, small.grad = minidl.Tensor(np.full(50, 2.0)), minidl.Tensor(np.full(3, -1.0))
+    big.grad, small.grad = minidl.tensor(np.full(50, 2.0)), minidl.tensor(np.full(3, -1.0))
     opt.step()
     # first Adam step moves each coordinate by lr·sign(g) (up to eps), with g = −grad + 0.1·θ
-    np.testing.assert_allclose(big.data, 1.1 * np.ones(50), rtol=1e-7)
-    np.testing.assert_allclose(small.data, 0.9 * np.ones(3), rtol=1e-7)
+    np.testing.assert_allclose(big.detach().numpy(), 1.1 * np.ones(50), rtol=1e-7)
+    np.testing.assert_allclose(small.detach().numpy(), 0.9 * np.ones(3), rtol=1e-7)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_zero_learning_rate_keeps_parameters_and_advances_state(name: str) -> None:
     """lr = 0 is valid (a cosine schedule reaches it): no division by zero, parameters stay put."""
     ps = minidl_params(initial_values())
-    before = [p.data.copy() for p in ps]
+    before = [p.detach().numpy().copy() for p in ps]
     opt = getattr(optim, name)(ps, lr=0.0, **({"momentum": 0.9} if name == "SGD" else {}))
     run(opt, ps, grad_sequence(3))
     for p, b in zip(ps, before, strict=True):
-        np.testing.assert_array_equal(p.data, b)
+        np.testing.assert_array_equal(p.detach().numpy(), b)
     state = opt.state_dict()["state"][0]
     assert state.get("step", 3) == 3 and all(np.any(v) for v in state.values() if isinstance(v, np.ndarray))
 
@@ -454,7 +454,7 @@ BAD_OPTIONS = [
 
 @pytest.mark.parametrize("name, kwargs, message", BAD_OPTIONS)
 def test_invalid_hyperparameters_raise(name: str, kwargs: dict[str, Any], message: str) -> None:
-    p = minidl.Tensor(np.zeros(2), requires_grad=True)
+    p = minidl.tensor(np.zeros(2), requires_grad=True)
     with pytest.raises(ValueError, match=message):
         getattr(optim, name)([p], **kwargs)
     with pytest.raises(ValueError, match=message):  # options given per group are checked too
@@ -469,8 +469,8 @@ def test_torch_rejects_the_same_hyperparameters(name: str, kwargs: dict[str, Any
 
 
 def test_bad_parameters_raise() -> None:
-    p = minidl.Tensor(np.zeros(2), requires_grad=True)
-    q = minidl.Tensor(np.zeros(3), requires_grad=True)
+    p = minidl.tensor(np.zeros(2), requires_grad=True)
+    q = minidl.tensor(np.zeros(3), requires_grad=True)
     with pytest.raises(TypeError, match="wrap it in a list"):
         optim.SGD(p)
     with pytest.raises(ValueError, match="empty parameter list"):
@@ -480,7 +480,7 @@ def test_bad_parameters_raise() -> None:
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([p * 2.0])
     with pytest.raises(TypeError, match="floating"):
-        optim.SGD([minidl.Tensor(np.zeros(2, dtype=np.int64))])
+        optim.SGD([minidl.tensor(np.zeros(2, dtype=np.int64))])
     with pytest.raises(ValueError, match="twice"):
         optim.SGD([p, p])
     with pytest.raises(ValueError, match="more than one parameter group"):
@@ -495,12 +495,15 @@ def test_bad_parameters_raise() -> None:
 
 
 def test_bad_gradients_raise() -> None:
-    p = minidl.Tensor(np.zeros((2, 3)), requires_grad=True)
+    p = minidl.tensor(np.zeros((2, 3)), requires_grad=True)
     opt = optim.Adam([p])
-    p.grad = minidl.Tensor(np.zeros((3, 2)))
+    with pytest.raises(RuntimeError, match="assign a gradient of size"):  # refused on assignment, as in torch
+        p.grad = minidl.tensor(np.zeros((3, 2)))
+    p.grad = minidl.zeros_like(p)
+    p.grad.data = minidl.tensor(np.zeros((3, 2)))  # swapping the storage bypasses that check: step() catches it
     with pytest.raises(ValueError, match=r"Adam.step: gradient has shape \(3, 2\).*shape \(2, 3\)"):
         opt.step()
-    p.grad = minidl.Tensor(np.zeros((2, 3), dtype=np.float32))
+    p.grad.data = minidl.tensor(np.zeros((2, 3), dtype=np.float32))
     with pytest.raises(TypeError, match="dtype float32"):
         opt.step()
 
@@ -516,12 +519,12 @@ def test_adagrad_state_exists_before_the_first_step() -> None:
 
 
 def test_scheduler_writable_lr_is_used_and_repr() -> None:
-    p = minidl.Tensor(np.zeros(2), requires_grad=True)
+    p = minidl.tensor(np.zeros(2), requires_grad=True)
     opt = optim.SGD([p], lr=1.0)
     opt.param_groups[0]["lr"] = np.float64(0.5)  # numpy scalars are fine and become floats in state_dict
-    p.grad = minidl.Tensor(np.ones(2))
+    p.grad = minidl.tensor(np.ones(2))
     opt.step()
-    np.testing.assert_array_equal(p.data, [-0.5, -0.5])
+    np.testing.assert_array_equal(p.detach().numpy(), [-0.5, -0.5])
     assert type(opt.state_dict()["param_groups"][0]["lr"]) is float
     assert "Parameter Group 0" in repr(opt) and "lr: 0.5" in repr(opt)
 
@@ -548,22 +551,22 @@ CONVERGENCE = [
 def test_minimises_a_quadratic(name: str, kwargs: dict[str, Any], steps: int, l2: float) -> None:
     """f(x) = ½ Σ d·(x − c)², plus the L2 penalty ½ λ |x|² from weight decay, has its minimum at
     x* = d·c / (d + λ); every optimizer must get there from x = 0 using minidl's own gradients."""
-    x = minidl.Tensor(np.zeros(4), requires_grad=True)
-    c, d = minidl.Tensor(QUADRATIC_C), minidl.Tensor(QUADRATIC_D)
+    x = minidl.tensor(np.zeros(4), requires_grad=True)
+    c, d = minidl.tensor(QUADRATIC_C), minidl.tensor(QUADRATIC_D)
     opt = getattr(optim, name)([x], **kwargs)
     for _ in range(steps):
         opt.zero_grad()
         (((x - c) * (x - c) * d).sum() * 0.5).backward()
         opt.step()
-    np.testing.assert_allclose(x.data, QUADRATIC_D * QUADRATIC_C / (QUADRATIC_D + l2), atol=1e-3)
+    np.testing.assert_allclose(x.detach().numpy(), QUADRATIC_D * QUADRATIC_C / (QUADRATIC_D + l2), atol=1e-3)
 
 
 def test_maximize_climbs() -> None:
-    x = minidl.Tensor(np.zeros(4), requires_grad=True)
-    c, d = minidl.Tensor(QUADRATIC_C), minidl.Tensor(QUADRATIC_D)
+    x = minidl.tensor(np.zeros(4), requires_grad=True)
+    c, d = minidl.tensor(QUADRATIC_C), minidl.tensor(QUADRATIC_D)
     opt = optim.SGD([x], lr=0.1, maximize=True)
     for _ in range(300):
         opt.zero_grad()
         (-((x - c) * (x - c) * d).sum() * 0.5).backward()
         opt.step()
-    np.testing.assert_allclose(x.data, QUADRATIC_C, atol=1e-3)
+    np.testing.assert_allclose(x.detach().numpy(), QUADRATIC_C, atol=1e-3)

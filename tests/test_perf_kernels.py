@@ -21,7 +21,7 @@ import minidl
 import minidl.nn.functional as F
 import minidl.ops.conv as conv_mod
 from conftest import requires_torch, to_torch, torch
-from minidl import Tensor, ops
+from minidl import ops
 from minidl.gradcheck import gradcheck
 
 TOL = 1e-6
@@ -166,7 +166,7 @@ def test_first_conv_layer_never_computes_its_input_gradient(rng, monkeypatch):
     seen = []
     real_conv = conv_mod._conv
     monkeypatch.setattr(conv_mod, "_conv", lambda *a: seen.append(1) or real_conv(*a))
-    x = Tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
+    x = minidl.tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
     layer(x).sum().backward()
     assert len(seen) == 1  # the forward only
     assert layer.weight.grad is not None and layer.bias.grad is not None
@@ -272,8 +272,8 @@ def test_op_profiler_times_every_op_and_restores_them(rng):
     forward, backward = type(ops.conv2d).forward, type(ops.conv2d).backward
     table: defaultdict = defaultdict(list)
     with timed_ops(table):
-        x = Tensor(rng.standard_normal((2, 1, 6, 6)), requires_grad=True)
-        F.relu(F.conv2d(x, Tensor(rng.standard_normal((2, 1, 3, 3)), requires_grad=True))).sum().backward()
+        x = minidl.tensor(rng.standard_normal((2, 1, 6, 6)), requires_grad=True)
+        F.relu(F.conv2d(x, minidl.tensor(rng.standard_normal((2, 1, 3, 3)), requires_grad=True))).sum().backward()
     recorded = {(name, kind) for name, _, kind in table}
     assert recorded >= {("conv2d", "fwd"), ("conv2d", "bwd"), ("relu", "fwd")}
     assert all(t >= 0 for times in table.values() for t in times)

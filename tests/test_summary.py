@@ -131,13 +131,13 @@ def test_shared_module_counts_once_and_own_parameters_are_not_missed():
 def test_summary_leaves_model_and_random_state_alone():
     model = models.BatchNormCNN()
     model.train()
-    before = {k: np.array(v.data) for k, v in model.state_dict().items()}
+    before = {k: np.array(v.detach().numpy()) for k, v in model.state_dict().items()}
     rng_state = minidl.random.get_rng_state()
     minidl.summary(model, (1, 28, 28))
     assert model.training
     assert minidl.random.get_rng_state() == rng_state
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)  # running statistics untouched
+        np.testing.assert_array_equal(v.detach().numpy(), before[k], err_msg=k)  # running statistics untouched
     assert all(not m._forward_hooks for m in model.modules())
 
 

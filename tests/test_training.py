@@ -111,7 +111,7 @@ def test_best_state_is_a_copy_of_the_best_epoch() -> None:
     model = _mlp(dropout=0.3)
     snapshots = []
     record = LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(
-        {k: v.data.copy() for k, v in model.state_dict().items()}))
+        {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}))
     trainer = Trainer(progress=False, restore_best=False)
     hist = trainer.fit(model, train, val, optimizer=optim.SGD(model.parameters(), lr=0.5), epochs=5,
                        callbacks=[record])
@@ -218,7 +218,7 @@ def test_early_stopping_restores_best_weights() -> None:
 
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 1:
-                best.append({k: v.data.copy() for k, v in model.state_dict().items()})
+                best.append({k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
             if epoch >= 1:
                 for p in model.parameters():
                     p.data += 5.0
@@ -229,7 +229,7 @@ def test_early_stopping_restores_best_weights() -> None:
                          callbacks=[stop, Worsen()])
     assert stop.best_epoch == 1 and hist.epochs == 3
     for k, v in model.state_dict().items():
-        assert np.array_equal(v.data, best[0][k])
+        assert np.array_equal(v.detach().numpy(), best[0][k])
 
 
 def test_model_checkpoint_best_only(tmp_path) -> None:
@@ -306,9 +306,9 @@ def test_evaluate_and_predict() -> None:
         expected_loss = F.cross_entropy(logits, y).item()
     model.train()
     assert res["loss"] == pytest.approx(expected_loss, rel=1e-5)
-    assert res["acc"] == np.mean(logits.data.argmax(1) == y.data)
-    out = predict(model, x.data, batch_size=33)
-    assert np.allclose(out, logits.data, rtol=1e-6, atol=1e-6) and model.training
+    assert res["acc"] == np.mean(logits.detach().numpy().argmax(1) == y.detach().numpy())
+    out = predict(model, x.detach().numpy(), batch_size=33)
+    assert np.allclose(out, logits.detach().numpy(), rtol=1e-6, atol=1e-6) and model.training
     assert np.allclose(predict(model, loader), out, rtol=1e-6, atol=1e-6)
     assert np.allclose(predict(model, x), out, rtol=1e-6, atol=1e-6)
     probs = predict(model, x, probs=True)
@@ -339,7 +339,7 @@ def _resume_setup(seed: int):
 
 
 def _final_state(model) -> dict[str, np.ndarray]:
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def test_resume_is_bitwise_identical(tmp_path) -> None:

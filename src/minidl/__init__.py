@@ -1,92 +1,132 @@
 """minidl: deep learning from scratch on NumPy.
 
 Every differentiable op is a readable ``forward``/``backward`` pair (:mod:`minidl.ops`) that the autograd
-engine (:mod:`minidl.tensor`) runs; the API speaks PyTorch (``minidl.nn.functional``), and the classic
-homework functions (:mod:`minidl.layers`) sit on the same kernels.
+engine (:mod:`minidl.tensor`, :mod:`minidl.autograd`) runs; the API speaks PyTorch at every level: this
+namespace is ``torch.*`` (tensors, dtypes, devices, the functions of :mod:`minidl.functions`),
+``minidl.nn``, ``minidl.nn.functional``, ``minidl.optim`` and ``minidl.utils.data`` are their torch
+counterparts, and the classic homework functions (:mod:`minidl.layers`) sit on the same kernels.
 """
 
-import numpy as _np
-
+from . import dtypes as _dtypes
 from . import ops
+from ._print import get_printoptions, set_printoptions
 from ._version import __version__
-from .creation import arange, from_numpy, full, ones, ones_like, rand, randn, zeros, zeros_like
-from .random import manual_seed
-from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .device import device, get_default_device, set_default_device
+from .dtypes import (
+    bfloat16,
+    can_cast,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    finfo,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .errors import MinidlError
+from .functions import *  # noqa: F403  (the torch.* function namespace)
+from .functions import __all__ as _functions_all
+from .functions.reduction import return_types
+from .memory_format import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Size, Tensor
+from .threads import get_num_threads, set_num_threads
 
-float32 = _np.float32
-float64 = _np.float64
-int64 = _np.int64
-bool_ = _np.bool_
-
-
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Concatenate tensors along an existing axis ``dim``."""
-    return ops.cat(*tensors, axis=dim)
-
-
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Stack tensors along a new axis ``dim``."""
-    return ops.stack(*tensors, axis=dim)
-
-
-def where(condition, input, other) -> Tensor:
-    """Elementwise ``input if condition else other``; differentiable in ``input`` and ``other``."""
-    from .tensor import _like
-
-    ref = input if isinstance(input, Tensor) else other
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    return ops.where(cond, _like(input, ref), _like(other, ref))
-
-
-def maximum(input: Tensor, other: Tensor) -> Tensor:
-    return input.maximum(other)
-
-
-def minimum(input: Tensor, other: Tensor) -> Tensor:
-    return input.minimum(other)
-
-
-def exp(x: Tensor) -> Tensor:
-    return x.exp()
-
-
-def log(x: Tensor) -> Tensor:
-    return x.log()
+# PyTorch's dtype aliases that shadow Python builtins inside this namespace only (``minidl.float``, ...)
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+bool = _dtypes.bool_  # noqa: A001
+bool_ = _dtypes.bool_
+cfloat = complex64
+cdouble = complex128
 
 
-def sqrt(x: Tensor) -> Tensor:
-    return x.sqrt()
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    return x.abs()
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002 - PyTorch's name
+    return input.is_floating_point()
 
 
-def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
-    return x.clip(min, max)
+def numel(input: Tensor) -> int:  # noqa: A002
+    return input.numel()
 
 
-clamp = clip
+def result_type(tensor1: object, tensor2: object) -> dtype:
+    """The dtype PyTorch's promotion gives ``tensor1 ⊗ tensor2`` (tensors or numbers)."""
+    return _dtypes.to_dtype(_dtypes.result_type(tensor1, tensor2))
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    return a @ b
+def promote_types(type1: object, type2: object) -> dtype:
+    return _dtypes.to_dtype(_dtypes.promote_types(_dtypes.to_numpy_dtype(type1), _dtypes.to_numpy_dtype(type2)))
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return x.sum(dim=dim, keepdim=keepdim)
+def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
+    """PyTorch's ``torch.compile``: minidl has no compiler, so the model or function is returned unchanged
+    (its results are the same; only PyTorch's speed-up is missing). ``compile(mode=...)`` without a model
+    returns a decorator that does the same."""
+    return (lambda fn: fn) if model is None else model
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return x.mean(dim=dim, keepdim=keepdim)
-
-
-from . import nn, optim, tune, utils  # noqa: E402  (nn.functional needs the names above; tune loads lazily)
+from . import accelerator, autograd, backends, cuda, linalg, mps, nn, optim, testing, tune, utils, xpu  # noqa: E402
+from .legacy import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
+from .serialization import load, save  # noqa: E402  (minidl.save, minidl.load)
 
 __all__ = [
-    "__version__", "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "manual_seed", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand", "from_numpy",
-    "cat", "stack", "where", "maximum", "minimum", "exp", "log", "sqrt", "abs", "clip", "clamp", "matmul",
-    "sum", "mean", "float32", "float64", "int64", "bool_", "ops", "nn", "optim", "utils", "summary", "tune",
+    "__version__", "Tensor", "Size", "dtype", "device", "Generator", "MinidlError",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+    "float16", "half", "float32", "float", "float64", "double", "bfloat16", "uint8", "int8", "int16", "short",
+    "int32", "int", "int64", "long", "bool", "complex64", "complex128", "cfloat", "cdouble",
+    "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "result_type", "promote_types", "can_cast",
+    "is_tensor", "is_floating_point", "numel", "set_printoptions", "get_printoptions", "return_types",
+    "set_num_threads", "get_num_threads", "compile", "save", "load",
+    "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "summary", "testing",
+    "tune",
+    "layout", "memory_format", "strided", "contiguous_format", "channels_last", "preserve_format",
+    "set_default_device", "get_default_device", "xpu", "mps", "FloatTensor", "DoubleTensor", "HalfTensor",
+    "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+    *_functions_all,
 ]  # fmt: skip
+
+
+_LAZY = ("datasets", "transforms", "models", "vision", "onnx", "hub", "distributed", "tune")
+
+
+def __getattr__(name: str) -> object:
+    """Sub-packages that need not load with ``import minidl`` (``minidl.datasets``, ``minidl.transforms``,
+    ...), imported on first use, as ``torchvision.datasets`` is reached from the package."""
+    if name in _LAZY:
+        import importlib
+
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module 'minidl' has no attribute '{name}'")

@@ -10,10 +10,6 @@ import numpy as np
 
 xp = np
 
-#: Default floating dtype for tensors built from Python numbers, as in PyTorch.
-DEFAULT_FLOAT = np.float32
-
-
 def is_float(dtype: np.dtype) -> bool:
     """True for floating dtypes, the only ones that may require gradients."""
     return np.issubdtype(dtype, np.floating)

@@ -3,7 +3,8 @@
 Every error minidl raises on purpose derives from :class:`MinidlError`, so ``except minidl.MinidlError``
 catches exactly minidl's own complaints. Each subclass also derives from the built-in exception that
 PyTorch or NumPy would raise for the same problem, so existing ``except ValueError`` / ``except TypeError`` /
-``except RuntimeError`` clauses keep working:
+``except RuntimeError`` clauses keep working. PyTorch reports most shape and dtype problems of tensor ops as
+``RuntimeError``, so :class:`ShapeError` and :class:`DTypeError` are also ``RuntimeError``:
 
 ==================  =================  ==========================================================
 class               also a             raised for
@@ -31,11 +32,11 @@ class MinidlError(Exception):
     """Base class of every error minidl raises on purpose."""
 
 
-class ShapeError(MinidlError, ValueError):
+class ShapeError(MinidlError, ValueError, RuntimeError):
     """An input's shape does not fit what the op or layer expects."""
 
 
-class DTypeError(MinidlError, TypeError):
+class DTypeError(MinidlError, TypeError, RuntimeError):
     """An input's dtype does not fit what the op or layer expects."""
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .ops.base import Op
 from .random import manual_seed
-from .tensor import Tensor, no_grad
+from .tensor import Tensor, no_grad, tensor
 
 __all__ = [
     "eval_numerical_gradient",
@@ -148,9 +148,9 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, names: Sequence[str] | No
     """
     leaves: list[Tensor | Any] = []
     for x in inputs:
-        arr = x.data if isinstance(x, Tensor) else x
+        arr = x._data if isinstance(x, Tensor) else x
         if isinstance(arr, np.ndarray) and np.issubdtype(arr.dtype, np.floating):
-            leaves.append(Tensor(arr.astype(np.float64), requires_grad=True))
+            leaves.append(tensor(arr.astype(np.float64), requires_grad=True))
         else:
             leaves.append(x)
     checked = [i for i, t in enumerate(leaves) if isinstance(t, Tensor) and t.requires_grad]
@@ -167,23 +167,83 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, names: Sequence[str] | No
 
     out = run()
     dout = np.random.default_rng(seed + 1).standard_normal(out.shape)
-    (out * Tensor(dout)).sum().backward()
+    (out * tensor(dout)).sum().backward()
 
     report = GradcheckReport(tol=tol)
     for i in checked:
         leaf = leaves[i]
-        analytic = leaf.grad.data if leaf.grad is not None else np.zeros_like(leaf.data)
-        x = leaf.data
+        analytic = leaf.grad._data if leaf.grad is not None else np.zeros_like(leaf._data)
+        x = leaf._data
 
         def f(_: np.ndarray) -> float:
             with no_grad():
-                return float(np.sum(run().data * dout))
+                return float(np.sum(run()._data * dout))
 
         numeric = eval_numerical_gradient(f, x, verbose=False, h=eps)
         err = scaled_error(analytic, numeric)
         report.entries.append(GradcheckEntry(labels[i], x.shape, err, float(np.max(np.abs(analytic - numeric))),
                                              bool(err < tol)))
     return report
+
+
+def numeric_jacobian_check(func: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
+                           rtol: float = 1e-3) -> tuple[bool, str]:
+    """PyTorch's ``gradcheck``: for every input tensor that requires grad, the full Jacobian of every output,
+    from backward (one one-hot output gradient at a time) against central differences.
+
+    Returns ``(ok, message)``; the message names the first output/input pair that disagrees.
+    """
+    from .autograd import grad
+
+    def outputs() -> list[Tensor]:
+        res = func(*inputs)
+        return [r for r in (res if isinstance(res, tuple | list) else (res,)) if isinstance(r, Tensor)]
+
+    checked = [(i, x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient")
+    for i, x in checked:
+        if x._data.dtype != np.float64:
+            import warnings
+
+            warnings.warn(f"gradcheck: input {i} is {x._data.dtype}, not float64; the check may fail from rounding "
+                          "alone", UserWarning, stacklevel=3)
+    outs = outputs()
+    for k, out in enumerate(outs):
+        if not out.requires_grad:
+            continue
+        size = out._data.size
+        analytic = {i: np.zeros((size, x._data.size)) for i, x in checked}
+        for j in range(size):
+            onehot = np.zeros(out._data.shape, dtype=out._data.dtype)
+            onehot.reshape(-1)[j] = 1
+            gs = grad(out, [x for _, x in checked], grad_outputs=Tensor._wrap(onehot), retain_graph=True,
+                      allow_unused=True)
+            for (i, _), g in zip(checked, gs, strict=True):
+                if g is not None:
+                    analytic[i][j] = g._data.reshape(-1)
+        for i, x in checked:
+            def f(_: np.ndarray, k: int = k) -> np.ndarray:
+                with no_grad():
+                    return np.array(outputs()[k]._data, dtype=np.float64, copy=True).reshape(-1)
+
+            numeric = np.zeros((size, x._data.size))
+            if not x._data.flags.c_contiguous:
+                x._data = np.ascontiguousarray(x._data)
+            flat = x._data.reshape(-1)
+            for col in range(flat.size):
+                old = flat[col]
+                flat[col] = old + eps
+                pos = f(flat)
+                flat[col] = old - eps
+                neg = f(flat)
+                flat[col] = old
+                numeric[:, col] = (pos - neg) / (2 * eps)
+            if not np.allclose(analytic[i], numeric, rtol=rtol, atol=atol):
+                worst = float(np.max(np.abs(analytic[i] - numeric)))
+                return False, (f"Jacobian mismatch for output {k} with respect to input {i},\n"
+                               f"numerical:{numeric}\nanalytical:{analytic[i]}\n(max abs difference {worst:.3g})")
+    return True, ""
 
 
 # ============================================================================================ registry
@@ -281,6 +341,21 @@ def check_registry() -> list[GradcheckCase]:
     return _REGISTRY
 
 
+def _off_grid(rng: np.random.Generator) -> np.ndarray:
+    """Values k + 0.2..0.4 for integers k: away from the jumps of floor, ceil, trunc, round and frac."""
+    return rng.integers(-3, 3, (2, 3)) + rng.uniform(0.2, 0.4, (2, 3))
+
+
+# inputs of the table-driven unary ops (ops.unary) that need a domain or distance from a jump
+_UNARY_INPUTS: dict[str, Any] = {
+    "log1p": uniform((2, 3), -0.5, 2.0), "log2": uniform((2, 3), 0.5, 2.0), "log10": uniform((2, 3), 0.5, 2.0),
+    "asin": uniform((2, 3), -0.8, 0.8), "acos": uniform((2, 3), -0.8, 0.8), "rsqrt": uniform((2, 3), 0.5, 2.0),
+    "reciprocal": away((2, 3), 0.5), "tan": uniform((2, 3), -1.0, 1.0),
+    "floor": _off_grid, "ceil": _off_grid, "trunc": _off_grid, "round": _off_grid, "frac": _off_grid,
+    "sign": away((2, 3)),
+}
+
+
 def _builtin_checks() -> list[GradcheckCase]:
     from . import layers as L
     from . import ops
@@ -313,8 +388,22 @@ def _builtin_checks() -> list[GradcheckCase]:
         C("where", lambda a, b: ops.where(np.array([[True, False, True]]), a, b), {"a": (2, 3), "b": (2, 3)}),
         C("cast", lambda a: ops.cast(a, dtype=np.float64), {"a": (2, 3)}),
         C("clone", lambda a: ops.clone(a), {"a": (2, 3)}),
+        *[C(f"unary_{name}", op, {"a": _UNARY_INPUTS.get(name, (2, 3))}) for name, op in ops.unary.items()],
+        C("unary_round_decimals", lambda a: ops.unary["round"](a, decimals=1), {"a": (2, 3)}),
         # ---------------------------------------------------------------- reductions
         C("sum", lambda a: ops.sum(a, axis=1), {"a": (2, 3, 2)}),
+        C("prod", lambda a: ops.prod(a, axis=1), {"a": (2, 3, 2)}),
+        C("prod_with_zeros", lambda a: ops.prod(ops.mul(a, np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])), axis=1),
+          {"a": (2, 3)}),
+        C("logsumexp", lambda a: ops.logsumexp(a, axis=(0, 2), keepdims=True), {"a": (2, 3, 2)}),
+        C("cumsum", lambda a: ops.cumsum(a, axis=1), {"a": (2, 4)}),
+        C("cumprod", lambda a: ops.cumprod(a, axis=0), {"a": (4, 2)}),
+        C("cumprod_with_zero", lambda a: ops.cumprod(ops.mul(a, np.array([1.0, 0.0, 1.0, 1.0])), axis=0),
+          {"a": (4,)}),
+        C("norm", lambda a: ops.norm(a, p=2.0, axis=1), {"a": (3, 4)}),
+        C("norm_p1", lambda a: ops.norm(a, p=1.0), {"a": away((3, 4))}),
+        C("norm_p3", lambda a: ops.norm(a, p=3.0, axis=0, keepdims=True), {"a": away((3, 4))}),
+        C("norm_inf", lambda a: ops.norm(a, p=float("inf"), axis=1), {"a": distinct((3, 4))}),
         C("mean", lambda a: ops.mean(a, axis=(0, 2), keepdims=True), {"a": (2, 3, 2)}),
         C("amax", lambda a: ops.amax(a, axis=-1), {"a": distinct((3, 4))}),
         C("amin", lambda a: ops.amin(a), {"a": distinct((3, 4))}),
@@ -324,12 +413,28 @@ def _builtin_checks() -> list[GradcheckCase]:
         C("getitem_slice", lambda a: ops.getitem(a, index=(slice(1, None), slice(None, None, 2))), {"a": (3, 4)}),
         C("getitem_repeat", lambda a: ops.getitem(a, index=np.array([0, 2, 0])), {"a": (3, 4)}),
         C("cat", lambda a, b: ops.cat(a, b, axis=1), {"a": (2, 3), "b": (2, 2)}),
+        C("index_put", lambda a, v: ops.index_put(a, v, index=(slice(None), np.array([0, 2]))),
+          {"a": (2, 3), "v": (2,)}),
+        C("view_of", lambda a: ops.view_of(a, fns=(lambda x: x[1:], lambda x: x.reshape(-1))), {"a": (3, 2)}),
+        C("view_scatter", lambda a, v: ops.view_scatter(a, v, fns=(lambda x: x[:, 1],)), {"a": (3, 2), "v": (3,)}),
+        C("expand", lambda a: ops.expand(a, shape=(2, 3, 4)), {"a": (3, 1)}),
+        C("tile", lambda a: ops.tile(a, reps=(2, 1, 3)), {"a": (2, 3)}),
+        C("roll", lambda a: ops.roll(a, shifts=(1, -2), axis=(0, 1)), {"a": (3, 4)}),
+        C("roll_flat", lambda a: ops.roll(a, shifts=5, axis=None), {"a": (3, 4)}),
+        C("flip", lambda a: ops.flip(a, axes=(0, 2)), {"a": (2, 3, 2)}),
+        C("gather", lambda a: ops.gather(a, np.array([[0, 2, 2], [1, 0, 0]]), axis=1), {"a": (3, 4)}),
+        C("scatter", lambda a, s: ops.scatter(a, np.array([[0, 2], [1, 0]]), s, axis=1), {"a": (2, 4), "s": (2, 3)}),
+        C("scatter_add", lambda a, s: ops.scatter(a, np.array([[0, 0], [3, 1]]), s, axis=1, reduce="add"),
+          {"a": (2, 4), "s": (2, 2)}),
         C("stack", lambda a, b: ops.stack(a, b, axis=1), {"a": (2, 3), "b": (2, 3)}),
         # ---------------------------------------------------------------- linear algebra
         C("matmul", lambda a, b: ops.matmul(a, b), {"a": (3, 4), "b": (4, 2)}),
         C("matmul_batched", lambda a, b: ops.matmul(a, b), {"a": (2, 3, 4), "b": (4, 2)}),
         C("matmul_vector", lambda a, b: ops.matmul(a, b), {"a": (4,), "b": (4, 3)}),
         C("linear", lambda x, w, b: ops.linear(x, w, b), {"x": (2, 3, 4), "w": (5, 4), "b": (5,)}),
+        C("einsum", lambda a, b: ops.einsum(a, b, equation="ij,jk->ik"), {"a": (3, 4), "b": (4, 2)}),
+        C("einsum_batched", lambda a, b: ops.einsum(a, b, equation="...ij,...jk"), {"a": (2, 3, 4), "b": (1, 4, 2)}),
+        C("einsum_summed_out", lambda a, b: ops.einsum(a, b, equation="ij,k->i"), {"a": (3, 4), "b": (2,)}),
         # ---------------------------------------------------------------- convolution and pooling
         C("conv2d", lambda x, w, b: ops.conv2d(x, w, b), {"x": (2, 3, 5, 5), "w": (4, 3, 3, 3), "b": (4,)}),
         C("conv2d_stride_pad", lambda x, w, b: ops.conv2d(x, w, b, stride=2, padding=1),

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import DEFAULT_FLOAT
+from .dtypes import default_float
 from .random import default_generator
 from .utils.data.sampler import resolve_generator
 
@@ -100,8 +100,8 @@ class ToFloat(Transform):
 
     batchable = True
 
-    def __init__(self, scale: float = 1 / 255, dtype: Any = DEFAULT_FLOAT) -> None:
-        self.dtype = np.dtype(dtype)
+    def __init__(self, scale: float = 1 / 255, dtype: Any = None) -> None:
+        self.dtype = default_float() if dtype is None else np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"ToFloat: dtype must be a float dtype, got {self.dtype}")
         self.scale = self.dtype.type(scale)
@@ -131,11 +131,11 @@ def to_tensor(x: np.ndarray, batched: bool = False) -> np.ndarray:
         want = "(N, H, W) or (N, H, W, C)" if batched else "(H, W) or (H, W, C)"
         raise ValueError(f"ToTensor: expected an image of shape {want}, got shape {x.shape}")
     if x.dtype == np.uint8:
-        return np.divide(x, DEFAULT_FLOAT(255), dtype=DEFAULT_FLOAT, order="C")
+        return np.divide(x, default_float().type(255), dtype=default_float(), order="C")
     if x.dtype.kind == "f":
         return np.ascontiguousarray(x)
     if x.dtype.kind == "b":
-        return np.ascontiguousarray(x, dtype=DEFAULT_FLOAT)
+        return np.ascontiguousarray(x, dtype=default_float())
     raise TypeError(f"ToTensor: expected uint8, bool or float pixels, got dtype {x.dtype}")
 
 

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..creation import from_numpy
+from ..functions.creation import from_numpy
 from ..nn import functional as F
 from ..random import default_generator
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, no_grad, tensor
 
 __all__ = ["LinearClassifier", "TwoLayerNet", "FullyConnectedNet"]
 
@@ -76,19 +76,19 @@ class _HomeworkModel:
         if y is None:
             with no_grad():
                 p = {k: from_numpy(v) for k, v in self.params.items()}
-                return self._scores(Tensor(X), p, train=False).data
+                return self._scores(tensor(X), p, train=False)._data
         y = np.asarray(y)
         if y.shape != (X.shape[0],) or y.dtype.kind not in "iu":
             raise ValueError(f"{type(self).__name__}.loss: expected integer labels y of shape ({X.shape[0]},), "
                              f"got shape {y.shape} and dtype {y.dtype}")
         p = {k: from_numpy(v).requires_grad_(True) for k, v in self.params.items()}
-        loss = self._data_loss(self._scores(Tensor(X), p, train=True), y)
+        loss = self._data_loss(self._scores(tensor(X), p, train=True), y)
         if self.reg:
             for k, t in p.items():
                 if k.startswith("W"):
                     loss = loss + (t * t).sum() * (0.5 * self.reg)
         loss.backward()
-        grads = {k: (t.grad.data if t.grad is not None else np.zeros_like(t.data)) for k, t in p.items()}
+        grads = {k: (t.grad._data if t.grad is not None else np.zeros_like(t._data)) for k, t in p.items()}
         return float(loss.item()), grads
 
 

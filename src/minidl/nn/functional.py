@@ -6,6 +6,7 @@ through the autograd engine. There is no math here: it lives with the ops, as fo
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import ops
@@ -23,7 +24,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _array(t: Tensor | Any | None) -> Any:
     """Non-differentiable tensor arguments (targets, class weights, running stats) go in as arrays."""
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _check_tensor(name: str, x: Any) -> None:
@@ -123,42 +124,63 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     return ops.log_softmax(input, dim=dim)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """``reduction`` from PyTorch's deprecated flags when either is given (reduce=False -> 'none',
+    size_average=False -> 'sum'), else ``reduction`` itself."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction instead.",
+                  DeprecationWarning, stacklevel=3)
+    if reduce is not None and not reduce:
+        return "none"
+    return "sum" if size_average is not None and not size_average else "mean"
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C, ...) against class indices (N, ...), fused and stable."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("cross_entropy", input)
     _check_reduction("cross_entropy", reduction)
     return ops.cross_entropy(input, _array(target), weight=_array(weight), ignore_index=ignore_index,
                              reduction=reduction, label_smoothing=label_smoothing)
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, ...) against class indices (N, ...)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("nll_loss", input)
     _check_reduction("nll_loss", reduction)
     return ops.nll_loss(input, _array(target), weight=_array(weight), ignore_index=ignore_index,
                         reduction=reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean") -> Tensor:
     """Mean squared error (x - y)²."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("mse_loss", input)
     _check_reduction("mse_loss", reduction)
     return ops.mse_loss(input, target, reduction=reduction)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
     """-(y log p + (1-y) log(1-p)) on probabilities p, with logs clamped at -100 like PyTorch."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("binary_cross_entropy", input)
     _check_reduction("binary_cross_entropy", reduction)
     return ops.binary_cross_entropy(input, target, weight=_array(weight), reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable op on logits."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("binary_cross_entropy_with_logits", input)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     return ops.binary_cross_entropy_with_logits(input, target, weight=_array(weight),

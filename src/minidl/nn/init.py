@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import is_float
-from ..random import default_generator
+from ..random import numpy_generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -61,7 +61,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _array(tensor: Any, name: str) -> np.ndarray:
-    arr = tensor.data if isinstance(tensor, Tensor) else tensor
+    arr = tensor._data if isinstance(tensor, Tensor) else tensor
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{name}: expected a minidl.Tensor or numpy.ndarray, got {type(tensor).__name__}")
     return arr
@@ -95,7 +95,7 @@ def _calculate_correct_fan(tensor: Any, mode: str) -> int:
 def _draw(generator: np.random.Generator | None, arr: np.ndarray, method: str) -> np.ndarray:
     """Samples of ``Generator.random`` or ``.standard_normal`` shaped like ``arr``, drawn natively in its
     dtype when NumPy can (float32/float64), so no float64 temporary is made for float32 weights."""
-    rng = default_generator() if generator is None else generator
+    rng = numpy_generator(generator)
     dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
     return getattr(rng, method)(arr.shape, dtype=dtype)
 

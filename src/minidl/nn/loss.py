@@ -8,9 +8,9 @@ Signatures match PyTorch's, including the deprecated ``size_average``/``reduce``
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
+from ..functions.creation import as_tensor
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -18,27 +18,15 @@ from .module import Module
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss"]
 
 
-def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
-    """PyTorch's mapping of the deprecated flags: reduce=False -> 'none', size_average=False -> 'sum'."""
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction instead.",
-                  DeprecationWarning, stacklevel=4)
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
-
-
 def _optional_tensor(value: Any) -> Tensor | None:
-    return value if value is None or isinstance(value, Tensor) else Tensor(value)
+    return value if value is None or isinstance(value, Tensor) else as_tensor(value)
 
 
 class _Loss(Module):
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__()
-        if size_average is not None or reduce is not None:
-            reduction = _legacy_reduction(size_average, reduce)
+        reduction = F.legacy_reduction(size_average, reduce, reduction)
         F._check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 

@@ -25,8 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT, is_float, xp
-from ..tensor import Tensor, _as_array, clear_grads
+from .. import dtypes
+from ..backend import is_float, xp
+from ..device import check_device
+from ..tensor import Tensor, _init_slots, as_array, clear_grads, parse_to
 
 __all__ = ["Module", "Parameter", "StateDictError", "RemovableHandle"]
 
@@ -42,31 +44,17 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
-            data = xp.empty((0,), dtype=DEFAULT_FLOAT)
+            arr = xp.empty((0,), dtype=dtypes.default_float())
         elif isinstance(data, Tensor):
-            data = data.data
+            arr = data._data
         else:
-            data = _as_array(data)
-        # not Tensor.__init__, which copies: a Parameter built from a tensor shares its memory
-        self.data = data
-        self.grad = None
-        self._node = None
-        self._retains_grad = False
-        self.requires_grad = False
-        self.requires_grad_(requires_grad)
+            arr = as_array(data)
+        # not Tensor.__init__ (PyTorch's legacy constructor): a Parameter built from a tensor shares its memory
+        _init_slots(self, arr, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return (_rebuild_parameter, (self.data, self.requires_grad, self.grad))
-
-
-def _rebuild_parameter(data: np.ndarray, requires_grad: bool, grad: Tensor | None) -> Parameter:
-    """Unpickling / deep-copy constructor (keeps the class, the flag and the gradient)."""
-    p = Parameter(Tensor._wrap(data), requires_grad=requires_grad)
-    p.grad = grad
-    return p
 
 
 class StateDictError(RuntimeError):
@@ -137,29 +125,11 @@ def _addindent(text: str, spaces: int) -> str:
 
 
 def _parse_to(args: tuple, kwargs: dict) -> np.dtype | None:
-    """The dtype requested by ``Module.to(...)``: a dtype, a tensor (its dtype) or a device ("cpu" only)."""
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-            device = a
-        elif a is not None:
-            dtype = a
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"Module.to(): minidl runs on the CPU only, got device {device!r}")
-    if dtype is None:
-        return None
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as e:
-        raise TypeError(f"Module.to(): cannot interpret {dtype!r} as a dtype") from e
-    if not is_float(dt):
-        raise TypeError(f"Module.to() only accepts floating point dtypes, but got desired dtype={dt}")
+    """The dtype requested by ``Module.to(...)`` (a dtype, a tensor's dtype, or None); non-CPU devices raise."""
+    dt, _ = parse_to(args, kwargs, "Module.to")
+    if dt is not None and not is_float(dt):
+        raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                        f"dtype={dtypes.to_dtype(dt)}")
     return dt
 
 
@@ -430,13 +400,18 @@ class Module:
         if dtype is None:
             return self
         for p in self.parameters():
-            if is_float(p.dtype):
-                p.data = p.data.astype(dtype, copy=False)
+            if is_float(p._data.dtype):
+                p._data = p._data.astype(dtype, copy=False)
                 if p.grad is not None:
-                    p.grad.data = p.grad.data.astype(dtype, copy=False)
+                    p.grad._data = p.grad._data.astype(dtype, copy=False)
         for b in self.buffers():
-            if is_float(b.dtype):
-                b.data = b.data.astype(dtype, copy=False)
+            if is_float(b._data.dtype):
+                b._data = b._data.astype(dtype, copy=False)
+        return self
+
+    def share_memory(self) -> Module:
+        """PyTorch moves the storages to shared memory for multiprocessing; minidl has no shared-memory
+        multiprocessing (data parallelism runs on MPI: ``minidl.distributed``), so this returns the module."""
         return self
 
     def double(self) -> Module:
@@ -497,7 +472,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
             if arr.dtype.kind not in "biuf":
                 bad.append(f'value for "{key}" has non-numeric dtype {arr.dtype}.')
             elif arr.shape != target.shape:
@@ -508,7 +483,7 @@ class Module:
             raise StateDictError(self._get_name(), missing if strict else [], unexpected if strict else [],
                                  mismatched, bad)
         for target, arr in updates:
-            target.data[...] = arr
+            target._data[...] = arr
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------------------ repr
@@ -543,9 +518,9 @@ class Module:
 
 def _factory_dtype(device: Any = None, dtype: Any = None) -> np.dtype:
     """The float dtype for a layer's new parameters (PyTorch's ``device=``/``dtype=`` factory arguments)."""
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"minidl runs on the CPU only, got device {device!r}")
-    dt = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+    if device is not None:
+        check_device(device)
+    dt = dtypes.default_float() if dtype is None else dtypes.to_numpy_dtype(dtype)
     if not is_float(dt):
         raise TypeError(f"parameters must have a floating dtype, got {dt}")
     return dt

@@ -55,7 +55,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     p = float(norm_type)
     if not p > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
-    grads = [t.grad.data for t in _as_list(parameters) if t.grad is not None]
+    grads = [t.grad._data for t in _as_list(parameters) if t.grad is not None]
     if not grads:
         return Tensor._wrap(xp.zeros((), dtype=np.float32))
     total = _pnorm(np.array([_pnorm(g, p) for g in grads], dtype=np.float64), p)
@@ -77,7 +77,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
     c = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            xp.clip(p.grad.data, -c, c, out=p.grad.data)
+            xp.clip(p.grad._data, -c, c, out=p.grad._data)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -96,5 +96,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = p.numel()
-        p.data[...] = vec.data[offset:offset + n].reshape(p.shape)
+        p._data[...] = vec._data[offset:offset + n].reshape(p.shape)
         offset += n

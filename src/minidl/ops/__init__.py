@@ -26,24 +26,41 @@ from .elementwise import (
     pow_scalar,
     sqrt,
     sub,
+    unary,
     where,
 )
-from .linalg import linear, matmul
+from .linalg import einsum, linear, matmul
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from .norm import batch_norm, layer_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
-from .reduce import amax, amin, mean, sum
-from .shape import cat, getitem, permute, reshape, stack
+from .reduce import amax, amin, cumprod, cumsum, logsumexp, mean, norm, prod, sum
+from .shape import (
+    cat,
+    expand,
+    flip,
+    gather,
+    getitem,
+    index_put,
+    permute,
+    reshape,
+    roll,
+    scatter,
+    stack,
+    tile,
+    view_of,
+    view_scatter,
+)
 
 keep_freed_memory()  # training steps reuse large blocks instead of page-faulting them in again (see _memory)
 
 __all__ = [
     "Op", "wants",
     "add", "sub", "mul", "div", "pow", "pow_scalar", "neg", "exp", "log", "sqrt", "abs", "clip",
-    "maximum", "minimum", "where", "cast", "clone",
-    "sum", "mean", "amax", "amin",
-    "reshape", "permute", "getitem", "cat", "stack",
-    "matmul", "linear",
+    "maximum", "minimum", "where", "cast", "clone", "unary",
+    "sum", "mean", "amax", "amin", "prod", "logsumexp", "cumsum", "cumprod", "norm",
+    "reshape", "permute", "getitem", "cat", "stack", "index_put", "view_of", "view_scatter",
+    "expand", "tile", "roll", "flip", "gather", "scatter",
+    "matmul", "linear", "einsum",
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm", "dropout",

@@ -89,6 +89,7 @@ class ReLU(Op):
     """
 
     name = "relu"
+    saves = (-1,)
 
     def forward(self, x):
         out = xp.maximum(x, 0)
@@ -107,6 +108,7 @@ class LeakyReLU(Op):
     """
 
     name = "leaky_relu"
+    saves = (0,)
 
     def forward(self, x, negative_slope=0.01):
         check_float(self.name, x)
@@ -131,6 +133,7 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
+    saves = (-1,)
 
     def forward(self, x):
         check_float(self.name, x)
@@ -148,6 +151,7 @@ class Tanh(Op):
     r"""y = tanh x.  dy/dx = 1 − tanh² x = 1 − y²."""
 
     name = "tanh"
+    saves = (-1,)
 
     def forward(self, x):
         check_float(self.name, x)
@@ -168,6 +172,7 @@ class Softmax(Op):
     """
 
     name = "softmax"
+    saves = (-1,)
 
     def forward(self, x, dim):
         check_float(self.name, x)
@@ -192,6 +197,7 @@ class LogSoftmax(Op):
     """
 
     name = "log_softmax"
+    saves = (-1,)
 
     def forward(self, x, dim):
         check_float(self.name, x)

@@ -12,6 +12,10 @@ tensors (``op(x, w, stride=2)``) to run it through the autograd engine. Both pat
 
 Gradients of elementwise ops are returned in the broadcast (output) shape; the engine reduces them to each
 input's shape with :func:`minidl.tensor.unbroadcast`, the single place broadcasting is undone.
+
+Each op also says which of its inputs (by position, -1 for its output) its cache holds, in ``saves``. The
+engine remembers their versions, so that changing one of them in place before backward raises an error
+instead of producing a wrong gradient. ``None`` (the default) means "possibly all of them".
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class Op:
     """Base class: subclasses define ``forward`` and ``backward`` (see the module docstring)."""
 
     name: str = "op"
+    #: positions of the inputs the cache holds (-1: the output); None: assume all inputs and the output
+    saves: tuple[int, ...] | None = None
 
     def forward(self, *inputs: Any, **params: Any) -> tuple[np.ndarray, Any]:
         raise NotImplementedError

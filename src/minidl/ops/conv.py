@@ -352,6 +352,7 @@ class Conv2d(Op):
     """
 
     name = "conv2d"
+    saves = (0, 1)
 
     def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         _check_conv(x, weight, bias, groups)

@@ -16,6 +16,7 @@ class Add(Op):
     r"""z = a + b.  dz/da = 1, dz/db = 1."""
 
     name = "add"
+    saves = ()
 
     def forward(self, a, b):
         return a + b, None
@@ -28,6 +29,7 @@ class Sub(Op):
     r"""z = a - b.  dz/da = 1, dz/db = -1."""
 
     name = "sub"
+    saves = ()
 
     def forward(self, a, b):
         return a - b, None
@@ -40,6 +42,7 @@ class Mul(Op):
     r"""z = a · b.  dz/da = b, dz/db = a."""
 
     name = "mul"
+    saves = (0, 1)
 
     def forward(self, a, b):
         return a * b, (a, b)
@@ -53,6 +56,7 @@ class Div(Op):
     r"""z = a / b.  dz/da = 1/b, dz/db = -a/b² = -z/b."""
 
     name = "div"
+    saves = (1, -1)
 
     def forward(self, a, b):
         out = a / b
@@ -68,6 +72,7 @@ class Pow(Op):
     r"""z = a ** b (both tensors).  dz/da = b·a^(b-1), dz/db = z·ln a (defined for a > 0)."""
 
     name = "pow"
+    saves = (0, 1, -1)
 
     def forward(self, a, b):
         out = a**b
@@ -87,6 +92,7 @@ class PowScalar(Op):
     r"""z = a ** p for a constant exponent p.  dz/da = p·a^(p-1)."""
 
     name = "pow_scalar"
+    saves = (0,)
 
     def forward(self, a, exponent):
         return a**exponent, (a, exponent)
@@ -102,6 +108,7 @@ class Neg(Op):
     r"""z = -a.  dz/da = -1."""
 
     name = "neg"
+    saves = ()
 
     def forward(self, a):
         return -a, None
@@ -114,6 +121,7 @@ class Exp(Op):
     r"""z = eᵃ.  dz/da = eᵃ = z."""
 
     name = "exp"
+    saves = (-1,)
 
     def forward(self, a):
         out = xp.exp(a)
@@ -127,31 +135,38 @@ class Log(Op):
     r"""z = ln a.  dz/da = 1/a."""
 
     name = "log"
+    saves = (0,)
 
     def forward(self, a):
-        return xp.log(a), a
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, log(-1) = nan, as in PyTorch
+            return xp.log(a), a
 
     def backward(self, dout, cache, needs=None):
-        return (dout / cache,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (dout / cache,)
 
 
 class Sqrt(Op):
     r"""z = √a.  dz/da = 1/(2√a) = 1/(2z)."""
 
     name = "sqrt"
+    saves = (-1,)
 
     def forward(self, a):
-        out = xp.sqrt(a)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = nan, as in PyTorch
+            out = xp.sqrt(a)
         return out, out
 
     def backward(self, dout, cache, needs=None):
-        return (dout / (2 * cache),)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (dout / (2 * cache),)
 
 
 class Abs(Op):
     r"""z = |a|.  dz/da = sign(a) (0 at a = 0, as in PyTorch)."""
 
     name = "abs"
+    saves = (0,)
 
     def forward(self, a):
         return xp.abs(a), a
@@ -164,6 +179,7 @@ class Clip(Op):
     r"""z = min(max(a, lo), hi).  dz/da = 1 where lo ≤ a ≤ hi, else 0 (PyTorch's ``clamp``)."""
 
     name = "clip"
+    saves = (0,)
 
     def forward(self, a, min=None, max=None):
         if min is None and max is None:
@@ -184,6 +200,7 @@ class Maximum(Op):
     r"""z = max(a, b) elementwise.  The gradient goes to the larger input; ties split it in half (PyTorch)."""
 
     name = "maximum"
+    saves = (0, 1)
     _pick = staticmethod(xp.maximum)
     _wins = staticmethod(xp.greater)
 
@@ -208,6 +225,7 @@ class Where(Op):
     r"""z = a where cond else b.  dz/da = cond, dz/db = ¬cond; ``cond`` gets no gradient."""
 
     name = "where"
+    saves = (0,)
 
     def forward(self, cond, a, b):
         cond = xp.asarray(cond, dtype=bool)
@@ -222,6 +240,7 @@ class Cast(Op):
     r"""z = a converted to ``dtype``.  dz/da = 1, cast back to a's dtype."""
 
     name = "cast"
+    saves = ()
 
     def forward(self, a, dtype):
         return a.astype(dtype), a.dtype
@@ -234,6 +253,7 @@ class Clone(Op):
     r"""z = copy of a.  dz/da = 1."""
 
     name = "clone"
+    saves = ()
 
     def forward(self, a):
         return a.copy(), None
@@ -245,3 +265,59 @@ class Clone(Op):
 add, sub, mul, div, pow, pow_scalar = Add(), Sub(), Mul(), Div(), Pow(), PowScalar()
 neg, exp, log, sqrt, abs, clip = Neg(), Exp(), Log(), Sqrt(), Abs(), Clip()
 maximum, minimum, where, cast, clone = Maximum(), Minimum(), Where(), Cast(), Clone()
+
+
+class Unary(Op):
+    r"""z = f(a) elementwise, for one row of the derivative table :data:`UNARY`: f and dz/da next to each other.
+
+    ``grad(a, z)`` gives dz/da from the input and/or the output (the ``saves`` of the row say which the
+    cache keeps). Functions that are piecewise constant (floor, sign, ...) have ``grad=None``: zero gradient,
+    as in PyTorch. Warnings for values outside the domain are silenced: like PyTorch, log(-1) is nan.
+    """
+
+    def __init__(self, name: str, f, grad, saves: tuple[int, ...]) -> None:
+        self.name, self._f, self._grad, self.saves = name, f, grad, saves
+
+    def forward(self, a, **params):
+        with np.errstate(all="ignore"):
+            out = self._f(a, **params) if params else self._f(a)
+        keep_in = 0 in self.saves
+        keep_out = -1 in self.saves
+        return out, ((a if keep_in else None), (out if keep_out else None), a.shape)
+
+    def backward(self, dout, cache, needs=None):
+        a, out, shape = cache
+        if self._grad is None:
+            return (xp.zeros(shape, dtype=dout.dtype),)
+        with np.errstate(all="ignore"):
+            return (dout * self._grad(a, out),)
+
+
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+
+#: name: (f, dz/da as a function of (a, z), what backward needs: 0 = the input, -1 = the output)
+UNARY = {
+    "log1p": (xp.log1p, lambda a, z: 1 / (1 + a), (0,)),
+    "expm1": (xp.expm1, lambda a, z: z + 1, (-1,)),
+    "log2": (xp.log2, lambda a, z: 1 / (a * _LN2), (0,)),
+    "log10": (xp.log10, lambda a, z: 1 / (a * _LN10), (0,)),
+    "exp2": (xp.exp2, lambda a, z: z * _LN2, (-1,)),
+    "sin": (xp.sin, lambda a, z: xp.cos(a), (0,)),
+    "cos": (xp.cos, lambda a, z: -xp.sin(a), (0,)),
+    "tan": (xp.tan, lambda a, z: 1 + z * z, (-1,)),
+    "asin": (xp.arcsin, lambda a, z: 1 / xp.sqrt(1 - a * a), (0,)),
+    "acos": (xp.arccos, lambda a, z: -1 / xp.sqrt(1 - a * a), (0,)),
+    "atan": (xp.arctan, lambda a, z: 1 / (1 + a * a), (0,)),
+    "sinh": (xp.sinh, lambda a, z: xp.cosh(a), (0,)),
+    "cosh": (xp.cosh, lambda a, z: xp.sinh(a), (0,)),
+    "rsqrt": (lambda a: 1 / xp.sqrt(a), lambda a, z: -0.5 * z * z * z, (-1,)),
+    "reciprocal": (xp.reciprocal, lambda a, z: -z * z, (-1,)),
+    "square": (xp.square, lambda a, z: 2 * a, (0,)),
+    "floor": (xp.floor, None, ()),
+    "ceil": (xp.ceil, None, ()),
+    "trunc": (xp.trunc, None, ()),
+    "round": (lambda a, decimals=0: xp.round(a, decimals), None, ()),
+    "sign": (xp.sign, None, ()),
+    "frac": (lambda a: a - xp.trunc(a), lambda a, z: 1, ()),
+}
+unary = {name: Unary(name, f, g, saves) for name, (f, g, saves) in UNARY.items()}

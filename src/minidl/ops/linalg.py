@@ -20,6 +20,7 @@ class MatMul(Op):
     """
 
     name = "matmul"
+    saves = (0, 1)
 
     def forward(self, a, b):
         return xp.matmul(a, b), (a, b)
@@ -54,6 +55,7 @@ class Linear(Op):
     """
 
     name = "linear"
+    saves = (0, 1)
 
     def forward(self, x, weight, bias=None):
         if x.shape[-1] != weight.shape[1]:
@@ -76,4 +78,64 @@ class Linear(Op):
         return dx, dw, db
 
 
-matmul, linear = MatMul(), Linear()
+def _einsum_specs(equation: str, ndims: list[int]) -> tuple[list[str], str]:
+    """The input and output subscripts of an einsum equation with every ``...`` spelled out as capital
+    letters (one per broadcast dim, right-aligned), and an implicit output made explicit as NumPy defines
+    it (the letters used once, in order, after the broadcast dims)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ndims):
+        raise ValueError(f"einsum(): the equation has {len(ins)} operands but {len(ndims)} tensors were given")
+    if any(c.isupper() for c in eq):
+        raise ValueError("einsum(): minidl supports lower-case subscripts only")
+    n_ell = [nd - len(spec.replace("...", "")) if "..." in spec else 0 for spec, nd in zip(ins, ndims, strict=True)]
+    width = max(n_ell, default=0)
+    ell = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:width]
+    ins = [spec.replace("...", ell[width - k:]) for spec, k in zip(ins, n_ell, strict=True)]
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        letters = "".join(c for c in lhs if c.islower())
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return ins, out
+
+
+class Einsum(Op):
+    r"""z = einsum(equation, a₀, a₁, …): sums of products over the repeated subscripts.
+
+    dz/daᵢ is itself an einsum: the gradient times every other operand, contracted to aᵢ's subscripts
+    ("ij,jk->ik" gives da₀ = einsum("ik,jk->ij", dout, a₁)). Subscripts that occur only in aᵢ were summed
+    over, so the gradient is broadcast back along them; broadcast size-1 dims are summed by the engine.
+    """
+
+    name = "einsum"
+    saves = None  # every operand is needed for the others' gradients
+
+    def forward(self, *operands, equation):
+        ins, out = _einsum_specs(equation, [o.ndim for o in operands])
+        return xp.einsum(f"{','.join(ins)}->{out}", *operands), (operands, ins, out)
+
+    def backward(self, dout, cache, needs=None):
+        operands, ins, out = cache
+        grads = []
+        for i, (a, spec) in enumerate(zip(operands, ins, strict=True)):
+            if not wants(needs, i):
+                grads.append(None)
+                continue
+            if len(set(spec)) != len(spec):
+                raise NotImplementedError(f"einsum backward: a subscript repeated within one operand ({spec!r}, "
+                                          "a diagonal) is not supported")
+            others = [o for j, o in enumerate(operands) if j != i]
+            other_specs = [s for j, s in enumerate(ins) if j != i]
+            present = set(out + "".join(other_specs))
+            kept = "".join(c for c in spec if c in present)
+            g = xp.einsum(f"{','.join([out, *other_specs])}->{kept}", dout, *others)
+            if kept != spec:  # subscripts summed out in this operand alone: broadcast the gradient along them
+                g = xp.expand_dims(g, tuple(k for k, c in enumerate(spec) if c not in present))
+                g = xp.broadcast_to(g, tuple(max(x, y) for x, y in zip(g.shape, a.shape, strict=True)))
+            grads.append(g)
+        return tuple(grads)
+
+
+matmul, linear, einsum = MatMul(), Linear(), Einsum()

@@ -194,6 +194,7 @@ class CrossEntropy(Op):
     """
 
     name = "cross_entropy"
+    saves = ()
 
     def forward(self, input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         check_float(self.name, input)
@@ -273,6 +274,7 @@ class NLLLoss(Op):
     """
 
     name = "nll_loss"
+    saves = ()
 
     def forward(self, input, target, weight=None, ignore_index=-100, reduction="mean"):
         check_float(self.name, input)
@@ -298,6 +300,7 @@ class MSELoss(Op):
     """
 
     name = "mse_loss"
+    saves = ()
 
     def forward(self, input, target, reduction="mean"):
         check_float(self.name, input)
@@ -329,6 +332,7 @@ class BinaryCrossEntropy(Op):
     """
 
     name = "binary_cross_entropy"
+    saves = (0, 1)
 
     def forward(self, input, target, weight=None, reduction="mean"):
         y, w = _binary_args(self.name, input, target, weight, reduction)
@@ -373,6 +377,7 @@ class BinaryCrossEntropyWithLogits(Op):
     """
 
     name = "binary_cross_entropy_with_logits"
+    saves = (0, 1)
 
     def forward(self, input, target, weight=None, pos_weight=None, reduction="mean"):
         y, w = _binary_args(self.name, input, target, weight, reduction)

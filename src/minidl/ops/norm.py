@@ -184,7 +184,7 @@ def _check_param(name: str, what: str, a: Any, shape: tuple[int, ...]) -> None:
 
 def _buffer(name: str, what: str, a: Any) -> np.ndarray | None:
     """A running-statistics buffer as the array updated in place (a Tensor's array, not a copy)."""
-    a = a.data if isinstance(a, Tensor) else a
+    a = a._data if isinstance(a, Tensor) else a
     if a is not None and not isinstance(a, np.ndarray):
         raise TypeError(f"{name}: {what} must be an array (it is updated in place), got {type(a).__name__}")
     return a
@@ -204,6 +204,7 @@ class BatchNorm(Op):
     """
 
     name = "batch_norm"
+    saves = (0, 1)
 
     def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
                 momentum=0.1, eps=1e-5):
@@ -281,6 +282,7 @@ class LayerNorm(Op):
     """
 
     name = "layer_norm"
+    saves = (1,)
 
     def forward(self, x, weight=None, bias=None, normalized_shape=None, eps=1e-5):
         check_float(self.name, x)

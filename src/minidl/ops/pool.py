@@ -80,6 +80,7 @@ class MaxPool2d(Op):
     """
 
     name = "max_pool2d"
+    saves = (0, -1)
 
     def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         geo = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
@@ -194,6 +195,7 @@ class AvgPool2d(Op):
     """
 
     name = "avg_pool2d"
+    saves = ()
 
     def forward(self, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                 divisor_override=None):
@@ -242,6 +244,7 @@ class AdaptiveAvgPool2d(Op):
     """
 
     name = "adaptive_avg_pool2d"
+    saves = ()
 
     def forward(self, x, output_size):
         check_nchw("adaptive_avg_pool2d", x)

@@ -52,7 +52,7 @@ class Adagrad(Optimizer):
         return ("step", "sum")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": xp.full_like(p.data, group["initial_accumulator_value"])}
+        return {"step": 0, "sum": xp.full_like(p._data, group["initial_accumulator_value"])}
 
     def _update(self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         state["step"] += 1

@@ -85,15 +85,16 @@ def check_nonnegative(owner: str, group: dict[str, Any], *keys: str) -> None:
 
 
 def _plain(value: Any, where: str) -> Any:
-    """A pickle-free copy of ``value``: arrays copied, NumPy scalars made Python numbers, tuples lists."""
+    """A pickle-free copy of ``value``: arrays as tensors (copies; PyTorch's state dicts hold tensors), NumPy
+    scalars as Python numbers, containers kept."""
     if isinstance(value, np.generic):  # before the float test: np.float64 subclasses float
         return value.item()
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return Tensor._wrap(value.copy())
     if isinstance(value, list | tuple):
-        return [_plain(v, where) for v in value]
+        return type(value)(_plain(v, where) for v in value)
     if isinstance(value, dict):
         return {k: _plain(v, where) for k, v in value.items()}
     raise TypeError(f"{where}: a state_dict can't hold a value of type {type(value).__name__}")
@@ -166,7 +167,7 @@ class Optimizer:
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """Fresh state: ``step = 0`` and zero arrays shaped and typed like the parameter."""
-        return {k: 0 if k == "step" else xp.zeros_like(p.data) for k in self._state_keys(group)}
+        return {k: 0 if k == "step" else xp.zeros_like(p._data) for k in self._state_keys(group)}
 
     def _update(self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update the parameter array ``p`` in place from ``grad``."""
@@ -256,22 +257,22 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
+                grad = p.grad._data
+                if grad.shape != p._data.shape:
                     raise ValueError(f"{self._name}.step: gradient has shape {grad.shape}, but its parameter "
-                                     f"has shape {p.data.shape}")
-                if grad.dtype != p.data.dtype:
+                                     f"has shape {p._data.shape}")
+                if grad.dtype != p._data.dtype:
                     raise TypeError(f"{self._name}.step: gradient has dtype {grad.dtype}, but its parameter "
-                                    f"has dtype {p.data.dtype}")
+                                    f"has dtype {p._data.dtype}")
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p, group))
-                self._update(p.data, grad, state, group)
+                self._update(p._data, grad, state, group)
         return loss
 
     # ------------------------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state as plain data (copies), with parameters replaced by their indices.
+        """The optimizer's state (copies; buffers as tensors), with parameters replaced by their indices.
 
         Parameters are numbered in group order, as in PyTorch; parameters without state are left out.
         """
@@ -362,19 +363,23 @@ class Optimizer:
                              + (f" (unknown {unknown})" if unknown else ""))
         out: dict[str, Any] = {}
         for k, v in saved.items():
+            if isinstance(v, Tensor):  # a state dict read from a PyTorch file holds tensors
+                v = v._data
             if k == "step":
-                if isinstance(v, np.generic):
-                    v = v.item()
+                if isinstance(v, np.generic | np.ndarray) and np.size(v) == 1:
+                    v = v.item()  # PyTorch keeps the step as a 0-d float tensor
+                if isinstance(v, float) and v.is_integer():
+                    v = int(v)
                 if isinstance(v, bool) or not isinstance(v, Real) or not v >= 0:
                     raise ValueError(f"{where}: 'step' must be a number >= 0, got {v!r}")
                 out[k] = v
                 continue
             if not isinstance(v, np.ndarray):
                 raise ValueError(f"{where}: {k!r} must be an array, got {type(v).__name__}")
-            if v.shape != p.data.shape:
+            if v.shape != p._data.shape:
                 raise ValueError(f"{where}: {k!r} has shape {v.shape}, but the parameter has shape "
-                                 f"{p.data.shape}")
-            out[k] = xp.array(v, dtype=p.data.dtype, copy=True)
+                                 f"{p._data.shape}")
+            out[k] = xp.array(v, dtype=p._data.dtype, copy=True)
         return out
 
     def __repr__(self) -> str:

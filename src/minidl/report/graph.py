@@ -124,7 +124,7 @@ def to_dot(
             return tensor_ids[key]
         node_id = f"t{len(tensor_ids)}"
         tensor_ids[key] = node_id
-        data = t.data if isinstance(t, Tensor) else np.asarray(t)
+        data = t._data if isinstance(t, Tensor) else np.asarray(t)
         text = [labels[key]] if key in labels else []
         if key in param_ids:
             kind = "param"
@@ -133,7 +133,7 @@ def to_dot(
             text.append("data: " + _preview(data, max_elems))
         # leaves say "None" when no gradient arrived; intermediates only keep one after retain_grad()
         if show_grads and isinstance(t, Tensor) and (t.grad is not None or kind in ("leaf", "param")):
-            text.append("grad: " + ("None" if t.grad is None else _preview(t.grad.data, max_elems)))
+            text.append("grad: " + ("None" if t.grad is None else _preview(t.grad._data, max_elems)))
         attrs = _STYLE[kind] + (", peripheries=2" if t is tensor else "")
         lines.append(f"  {node_id} [label={_dot_string(chr(10).join(text))}, {attrs}];")
         return node_id

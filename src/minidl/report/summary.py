@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, no_grad, tensor
 
 __all__ = ["summary", "ModelSummary", "LayerSummary"]
 
@@ -193,7 +193,7 @@ def summary(model: Any, input_shape: Any, batch_size: int = -1, dtype: Any = np.
     if dt.kind != "f":
         raise TypeError(f"summary: dtype must be a floating type, got {dt}")
     shapes = _input_shapes(input_shape)
-    param_dtypes = sorted({str(p.dtype) for p in model.parameters() if p.dtype.kind == "f"})
+    param_dtypes = sorted({str(p._data.dtype) for p in model.parameters() if p._data.dtype.kind == "f"})
     if param_dtypes and param_dtypes != [str(dt)]:
         raise ValueError(f"summary: dtype is {dt} but the parameters of {type(model).__name__} are "
                          f"{', '.join(param_dtypes)}; pass that dtype or convert the model with "
@@ -220,7 +220,7 @@ def summary(model: Any, input_shape: Any, batch_size: int = -1, dtype: Any = np.
     # a batch of 2, as torchsummary uses, so that batch statistics are defined; drawn from a private
     # generator so that minidl's global random stream is not advanced
     rng = np.random.default_rng(0)
-    inputs = [Tensor(rng.random((2, *s)).astype(dt)) for s in shapes]
+    inputs = [tensor(rng.random((2, *s)).astype(dt)) for s in shapes]
     was_training = model.training
     model.eval()
     try:

@@ -100,7 +100,7 @@ def read_history(run_dir: Path) -> History:
 def save_model(path: Path, model: Any) -> Path:
     """The model's ``state_dict`` as arrays under their names, through the checkpoint module's atomic,
     pickle-free writer (``np.load(path)`` lists the names; :func:`load_model_weights` reads it back)."""
-    state = {k: np.array(v.data if isinstance(v, Tensor) else v) for k, v in model.state_dict().items()}
+    state = {k: np.array(v._data if isinstance(v, Tensor) else v) for k, v in model.state_dict().items()}
     return save_tree(path, state, kind=_MODEL_KIND)
 
 

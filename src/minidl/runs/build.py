@@ -29,7 +29,7 @@ from ..datasets import get as get_dataset
 from ..nn import Module
 from ..nn import functional as F
 from ..optim import lr_scheduler
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, no_grad, tensor
 from ..transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 from ..utils.data import DataLoader, Dataset, Subset, TensorDataset
 from .config import RunConfig
@@ -121,7 +121,7 @@ def build_model(name: str, model_args: dict[str, Any], input_shape: Sequence[int
 
 def _check_fits(model: Module, name: str, shape: tuple[int, ...], num_classes: int | None, task: str) -> None:
     """One eval-mode forward pass of two zero samples; a clear error when the shapes do not fit."""
-    x = Tensor(np.zeros((2, *shape), dtype=np.float32))
+    x = tensor(np.zeros((2, *shape), dtype=np.float32))
     was_training = model.training
     model.eval()
     try:

@@ -29,7 +29,7 @@ from ..gradcheck import GradcheckReport, gradcheck
 from ..nn import Module
 from ..nn import functional as F
 from ..report import to_dot
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, no_grad, tensor
 from .build import build_model, model_spec
 from .expr import evaluate, parse, variables
 
@@ -42,15 +42,15 @@ def random_batch(model: Module, input_shape: Sequence[int], batch: int, task: st
     rng = np.random.default_rng(seed)
     x = rng.random((batch, *input_shape)).astype(dtype)
     if task == "reconstruction":
-        return Tensor(x), Tensor(x.copy())
+        return tensor(x), tensor(x.copy())
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            k = model(Tensor(x[:1])).shape[1]
+            k = model(tensor(x[:1])).shape[1]
     finally:
         model.train(was_training)
-    return Tensor(x), Tensor(rng.integers(0, k, size=batch))
+    return tensor(x), tensor(rng.integers(0, k, size=batch))
 
 
 def model_loss(model: Module, x: Tensor, y: Tensor, task: str) -> Tensor:
@@ -78,10 +78,10 @@ def expression_graph(expr: str, shape: Sequence[int] = (), *, seed: int = 0, sho
     [0.5, 1.5] (so log, sqrt and division are defined) as float64 leaves of ``shape``, named by letter."""
     tree = parse(expr)
     rng = np.random.default_rng(seed)
-    env = {v: Tensor(rng.uniform(0.5, 1.5, size=tuple(shape)), requires_grad=True) for v in variables(tree)}
+    env = {v: tensor(rng.uniform(0.5, 1.5, size=tuple(shape)), requires_grad=True) for v in variables(tree)}
     result = evaluate(tree, env, expr)
     if show_grads:
-        root = result if result.data.size == 1 else result.sum()
+        root = result if result._data.size == 1 else result.sum()
         root.backward(retain_graph=True)
     return to_dot(result, show_values=show_values, show_grads=show_grads,
                   names={id(t): k for k, t in env.items()})
@@ -142,10 +142,10 @@ def gradcheck_model(name: str, model_args: dict[str, Any], input_shape: Sequence
     probes: list[np.ndarray] = []
     bases: list[np.ndarray | None] = []
     for _, p in params:
-        flat = p.data.reshape(-1)
+        flat = p._data.reshape(-1)
         if coords is None or flat.size <= coords:
             picks.append(None)
-            probes.append(p.data.copy())
+            probes.append(p._data.copy())
             bases.append(None)
         else:
             idx = np.sort(rng.choice(flat.size, size=coords, replace=False))
@@ -155,7 +155,7 @@ def gradcheck_model(name: str, model_args: dict[str, Any], input_shape: Sequence
             probes.append(flat[idx].copy())
             bases.append(base)
     # one (coords, numel) one-hot matrix per sampled parameter: leaf @ E scatters the leaf into place
-    scatters = [None if idx is None else _one_hot(idx, p.data.size)
+    scatters = [None if idx is None else _one_hot(idx, p._data.size)
                 for idx, (_, p) in zip(picks, params, strict=True)]
 
     def loss_of(*leaves: Tensor) -> Tensor:
@@ -164,12 +164,12 @@ def gradcheck_model(name: str, model_args: dict[str, Any], input_shape: Sequence
             if base is None:
                 tensors[pname] = leaf
             else:
-                tensors[pname] = (Tensor(base) + leaf @ Tensor(e)).reshape(p.shape)
+                tensors[pname] = (tensor(base) + leaf @ tensor(e)).reshape(p.shape)
         with _reading(model, tensors):
             return model_loss(model, x, y, spec.task)
 
     report: GradcheckReport = gradcheck(loss_of, *probes, names=[n for n, _ in params], tol=tol, seed=seed)
-    return [ParamCheck(pname, tuple(p.shape), int(p.data.size), int(p.data.size if idx is None else idx.size),
+    return [ParamCheck(pname, tuple(p.shape), int(p._data.size), int(p._data.size if idx is None else idx.size),
                        entry.rel_error, entry.ok)
             for (pname, p), idx, entry in zip(params, picks, report.entries, strict=True)]
 

@@ -19,7 +19,7 @@ import numpy as np
 from .. import report
 from ..nn import Conv2d, Linear, Module
 from ..nn import functional as F
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from ..training import History, predict
 from .build import Data, make_loader
 
@@ -51,16 +51,16 @@ def evaluate_dataset(model: Module, dataset: Any, loss_fn: Callable[[Tensor, Ten
     def inputs() -> Any:
         # hand predict() the inputs and keep the targets of the same batches
         for x, y in make_loader(dataset):
-            targets.append(np.asarray(y.data if isinstance(y, Tensor) else y))
+            targets.append(np.asarray(y._data if isinstance(y, Tensor) else y))
             yield x
 
     outputs = predict(model, inputs())
     y = np.concatenate(targets)
-    loss = float(loss_fn(Tensor(outputs), Tensor(y)).item())
+    loss = float(loss_fn(tensor(outputs), tensor(y)).item())
     if task != "classification":
         return Evaluation(outputs, y, loss, None)
     pred = outputs.argmax(axis=1)
-    probs = F.softmax(Tensor(outputs), dim=1).data
+    probs = F.softmax(tensor(outputs), dim=1)._data
     k = num_classes or outputs.shape[1]
     return Evaluation(outputs, y, loss, float(np.mean(pred == y)), probs, report.confusion_matrix(y, pred, k))
 
@@ -88,7 +88,7 @@ def raw_arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
 def _first_layer_weights(model: Module) -> np.ndarray | None:
     for _, m in model.named_modules():
         if isinstance(m, Conv2d | Linear):
-            return np.asarray(m.weight.data)
+            return np.asarray(m.weight._data)
     return None
 
 

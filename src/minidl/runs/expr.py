@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..nn import functional as F
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 __all__ = ["ExpressionError", "parse", "variables", "evaluate", "FUNCTIONS", "MAX_LENGTH"]
 
@@ -139,7 +139,7 @@ def evaluate(tree: ast.Expression, env: Mapping[str, Tensor], expr: str = "") ->
         if isinstance(node, ast.Call):
             arg = run(node.args[0])
             if not isinstance(arg, Tensor):
-                arg = Tensor(np.asarray(arg, dtype=np.float64))
+                arg = tensor(np.asarray(arg, dtype=np.float64))
             return FUNCTIONS[node.func.id](arg)
         raise _reject(expr, node, type(node).__name__)  # pragma: no cover - parse() let only the grammar in
 

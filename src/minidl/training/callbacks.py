@@ -38,7 +38,7 @@ __all__ = [
 
 def snapshot_state(model: Any) -> dict[str, np.ndarray]:
     """A detached copy of ``model.state_dict()`` as arrays (later training steps do not change it)."""
-    return {k: np.array(v.data if isinstance(v, Tensor) else v, copy=True) for k, v in model.state_dict().items()}
+    return {k: np.array(v._data if isinstance(v, Tensor) else v, copy=True) for k, v in model.state_dict().items()}
 
 
 class Callback:

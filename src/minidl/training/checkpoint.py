@@ -1,18 +1,10 @@
-"""Pickle-free, atomic checkpoints.
+"""Pickle-free, atomic training checkpoints.
 
-A checkpoint is one ``.npz`` file written with :func:`numpy.savez`:
-
-* every array of the saved tree is a member under a flattened key such as ``model/conv1.weight`` or
-  ``optim/state/0/exp_avg``;
-* everything that is not an array (epoch, history, hyperparameters, RNG states, nesting) is one JSON
-  document, stored as the UTF-8 bytes of the ``__meta__.json`` member. In it each array appears as a
-  reference ``{"__array__": key}``; tuples, dicts with non-string keys and NumPy scalars have tagged forms
-  too, so a tree round-trips to equal Python values (``{0: ...}`` keys stay ints, tuples stay tuples).
-
-Reading uses ``np.load(..., allow_pickle=False)``: a checkpoint can never run code. Writing goes through
-:func:`minidl._atomic.atomic_open`: a temporary file in the same directory (with the umask's permissions),
-fsync'ed and then renamed over the target with ``os.replace``, so a crash mid-write leaves either the old
-checkpoint or the new one, never a torn file.
+A checkpoint is one ``.npz`` file in minidl's npz + JSON format (:mod:`minidl.serialization.tree`): every
+array of the saved tree is a member under a flattened key such as ``model/conv1.weight`` or
+``optim/state/0/exp_avg``, and everything else (epoch, history, hyperparameters, RNG states, nesting) is one
+JSON document. Reading never unpickles anything, so a checkpoint can never run code; writing is atomic
+(a crash mid-write leaves either the old checkpoint or the new one, never a torn file).
 
 :func:`save_tree`/:func:`load_tree` store any such tree; :func:`save_checkpoint`/:func:`restore_checkpoint`
 build and apply the trainer's tree (model, optimizer, scheduler, RNG states, epoch, history, config). The
@@ -21,9 +13,7 @@ homework :class:`~minidl.training.Solver` uses the same two tree functions.
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from .. import random as mrandom
-from .._atomic import atomic_open
-from ..tensor import Tensor
+from ..serialization.files import CheckpointError
+from ..serialization.tree import read_tree, write_tree
 
 __all__ = [
     "CheckpointError",
@@ -47,73 +37,6 @@ __all__ = [
     "loader_generators",
 ]
 
-FORMAT = "minidl-checkpoint"
-VERSION = 1
-META_KEY = "__meta__.json"
-_TAGS = ("__array__", "__tuple__", "__dict__")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is corrupt, of the wrong kind, or does not match the objects it is restored into."""
-
-    def __init__(self, path: str | os.PathLike, message: str) -> None:
-        self.path = str(path)
-        super().__init__(f"checkpoint {self.path!r}: {message}")
-
-
-# --------------------------------------------------------------------------------------- tree <-> arrays + JSON
-def _encode(obj: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
-    """JSON form of ``obj``; arrays are moved into ``arrays`` under a key derived from their path ``key``."""
-    if isinstance(obj, Tensor):
-        return {"__array__": _store(obj.data, key, arrays), "tensor": True}
-    if isinstance(obj, np.ndarray):
-        return {"__array__": _store(obj, key, arrays)}
-    if isinstance(obj, np.generic):
-        return {"__array__": _store(np.asarray(obj), key, arrays), "scalar": True}
-    if obj is None or isinstance(obj, bool | int | float | str):
-        return obj
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, f"{key}/{i}", arrays) for i, v in enumerate(obj)]}
-    if isinstance(obj, list):
-        return [_encode(v, f"{key}/{i}", arrays) for i, v in enumerate(obj)]
-    if isinstance(obj, Mapping):
-        if all(isinstance(k, str) for k in obj) and not any(t in obj for t in _TAGS):
-            return {k: _encode(v, f"{key}/{k}", arrays) for k, v in obj.items()}
-        # non-string keys (optimizer state is keyed by parameter index) keep their type as [key, value] pairs
-        return {"__dict__": [[_encode(k, f"{key}/#key", arrays), _encode(v, f"{key}/{k}", arrays)]
-                             for k, v in obj.items()]}
-    raise TypeError(f"checkpoint: cannot store a value of type {type(obj).__name__} at {key.lstrip('/')!r} "
-                    "(only arrays, tensors, numbers, strings, None, lists, tuples and dicts)")
-
-
-def _store(arr: np.ndarray, key: str, arrays: dict[str, np.ndarray]) -> str:
-    if arr.dtype == object:
-        raise TypeError(f"checkpoint: object array at {key.lstrip('/')!r} cannot be stored without pickle")
-    name = key.lstrip("/") or "array"
-    unique, n = name, 1
-    while unique in arrays or unique == META_KEY:
-        unique, n = f"{name}#{n}", n + 1
-    arrays[unique] = arr
-    return unique
-
-
-def _decode(obj: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Inverse of :func:`_encode`."""
-    if isinstance(obj, list):
-        return [_decode(v, arrays) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if "__array__" in obj:
-        arr = arrays[obj["__array__"]]
-        if obj.get("tensor"):
-            return Tensor(arr)
-        return arr[()] if obj.get("scalar") else arr
-    if "__tuple__" in obj:
-        return tuple(_decode(v, arrays) for v in obj["__tuple__"])
-    if "__dict__" in obj:
-        return {_decode(k, arrays): _decode(v, arrays) for k, v in obj["__dict__"]}
-    return {k: _decode(v, arrays) for k, v in obj.items()}
-
 
 def save_tree(path: str | os.PathLike, tree: Mapping[str, Any], kind: str = "tree") -> Path:
     """Write ``tree`` (nested dicts/lists/tuples of arrays, tensors and JSON values) atomically to ``path``.
@@ -121,14 +44,8 @@ def save_tree(path: str | os.PathLike, tree: Mapping[str, Any], kind: str = "tre
     ``kind`` is recorded so that :func:`load_tree` can refuse, say, a Solver checkpoint given to a Trainer.
     Returns the path written. The parent directory is created if needed.
     """
-    path = Path(path)
-    arrays: dict[str, np.ndarray] = {}
-    body = {k: _encode(v, k, arrays) for k, v in tree.items()}
-    meta = json.dumps({"format": FORMAT, "version": VERSION, "kind": kind, "tree": body})
-    arrays[META_KEY] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
-    with atomic_open(path, "wb") as f:
-        np.savez(f, **arrays)
-    return path
+    write_tree(path, tree, kind)
+    return Path(path)
 
 
 def load_tree(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
@@ -137,29 +54,7 @@ def load_tree(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any
     Raises ``FileNotFoundError`` for a missing file and :class:`CheckpointError` for a corrupt or truncated
     file, a file that is not a minidl checkpoint, or one of another ``kind``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint file not found: {str(path)!r}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if META_KEY not in z.files:
-                raise CheckpointError(path, f"not a minidl checkpoint (no {META_KEY} member)")
-            meta = json.loads(bytes(z[META_KEY]).decode("utf-8"))
-            arrays = {name: z[name] for name in z.files if name != META_KEY}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, UnicodeDecodeError) as e:
-        raise CheckpointError(path, f"corrupt or truncated file ({type(e).__name__}: {e})") from e
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(path, "not a minidl checkpoint (bad format marker)")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(path, f"unsupported checkpoint version {meta.get('version')!r} (expected {VERSION})")
-    if kind is not None and meta.get("kind") != kind:
-        raise CheckpointError(path, f"expected a {kind!r} checkpoint, found a {meta.get('kind')!r} checkpoint")
-    try:
-        return _decode(meta["tree"], arrays)
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(path, f"inconsistent contents ({type(e).__name__}: {e})") from e
+    return read_tree(path, kind)
 
 
 # --------------------------------------------------------------------------------------- RNG states
@@ -222,7 +117,7 @@ def restore_rng_state(state: Mapping[str, Any], loaders: Iterable[Any] = (), pat
 # --------------------------------------------------------------------------------------- trainer checkpoints
 def _arrays_of(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """A state_dict's values as arrays (they may be tensors or arrays)."""
-    return {k: (v.data if isinstance(v, Tensor) else np.asarray(v)) for k, v in state.items()}
+    return {k: np.asarray(v) for k, v in state.items()}
 
 
 def load_model_state(model: Any, state: Mapping[str, Any], path: str | os.PathLike = "?") -> None:

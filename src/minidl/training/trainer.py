@@ -91,7 +91,7 @@ def evaluate(model: Any, loader: Iterable[Any], loss_fn: LossFn | None = None) -
                 out = model(x)
                 n = len(x)
                 loss_sum += float(loss_fn(out, y).item()) * n
-                c = count_correct(out.data, y.data)
+                c = count_correct(out._data, y._data)
                 correct = None if c is None or correct is None else correct + c
                 total += n
     finally:
@@ -109,7 +109,7 @@ def predict(model: Any, data: Any, batch_size: int = 256, probs: bool = False) -
     batches of ``batch_size``.
     """
     if isinstance(data, Tensor | np.ndarray):
-        arr = data.data if isinstance(data, Tensor) else data
+        arr = data._data if isinstance(data, Tensor) else data
         if arr.ndim == 0:
             raise ValueError(f"predict: expected a batch of inputs, got a 0-d array of shape {arr.shape}")
         batches: Iterable[Any] = (arr[i:i + batch_size] for i in range(0, len(arr), batch_size))
@@ -126,7 +126,7 @@ def predict(model: Any, data: Any, batch_size: int = 256, probs: bool = False) -
                 out = model(_as_tensor(batch))
                 if probs:
                     out = F.softmax(out, dim=1)
-                outs.append(out.data)
+                outs.append(out._data)
     finally:
         _set_mode(model, was_training)
     if not outs:
@@ -265,7 +265,7 @@ class Trainer:
             optimizer.step()
             n = len(x)
             value = float(loss.item())
-            c = count_correct(out.data, y.data)
+            c = count_correct(out._data, y._data)
             correct = None if c is None or correct is None else correct + c
             seen += n
             loss_sum += value * n

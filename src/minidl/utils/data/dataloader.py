@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ...backend import DEFAULT_FLOAT
-from ...creation import from_numpy
+from ...functions.creation import from_numpy
 from ...tensor import Tensor
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, resolve_generator
 
@@ -54,7 +53,7 @@ def _collate(batch: list[Any]) -> Any:
     """Array-valued collate: the structure of one sample, with a leading batch axis on every leaf."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([b.data for b in batch])
+        return _stack([b._data for b in batch])
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind not in "biuf":
             raise TypeError(f"default_collate: cannot collate arrays of dtype {elem.dtype}")
@@ -67,7 +66,7 @@ def _collate(batch: list[Any]) -> Any:
     if isinstance(elem, int):
         return np.array(batch, dtype=np.int64)
     if isinstance(elem, float):
-        return np.array(batch, dtype=DEFAULT_FLOAT)
+        return np.array(batch, dtype=np.float64)  # PyTorch's default_collate: Python floats give float64
     if isinstance(elem, str | bytes):
         return list(batch)
     if isinstance(elem, Mapping):
@@ -86,8 +85,8 @@ def default_collate(batch: list[Any]) -> Any:
     """Stack a list of samples into a batch of minidl tensors, recursively through tuples, lists and dicts.
 
     Arrays and tensors are stacked along a new first axis and keep their dtype (float32 images stay
-    float32); Python ints become int64, Python floats float32 (minidl's default float, not PyTorch's
-    float64), bools bool; strings stay a list. A tuple sample gives a tuple of batches, a dict a dict.
+    float32); Python ints become int64, Python floats float64 (as PyTorch's default_collate), bools bool;
+    strings stay a list. A tuple sample gives a tuple of batches, a dict a dict.
     """
     if len(batch) == 0:
         raise ValueError("default_collate: empty batch")

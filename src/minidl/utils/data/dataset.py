@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ...creation import from_numpy
+from ...functions.creation import from_numpy
 from ...random import default_generator
-from ...tensor import Tensor
+from ...tensor import Tensor, as_array
 from .sampler import resolve_generator
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "BatchFetcher"]
@@ -49,10 +49,10 @@ class Dataset:
 def _as_array(t: Any) -> np.ndarray:
     """A tensor's array (shared), an ndarray as is, other data with minidl's dtype rules."""
     if isinstance(t, Tensor):
-        return t.data
+        return t._data
     if isinstance(t, np.ndarray):
         return t
-    return Tensor(t).data
+    return as_array(t)
 
 
 class TensorDataset(Dataset):

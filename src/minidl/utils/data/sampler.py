@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ...random import default_generator
+from ...random import Generator, default_generator
 
 __all__ = [
     "Sampler",
@@ -40,17 +40,20 @@ _SEED_BOUND = 2**63 - 1
 
 
 def resolve_generator(generator: Any, owner: str) -> np.random.Generator | None:
-    """Validate a ``generator`` argument: a ``numpy.random.Generator``, an int seed, or ``None``.
+    """Validate a ``generator`` argument: a :class:`minidl.Generator`, a ``numpy.random.Generator``, an int seed,
+    or ``None``.
 
     ``None`` stays ``None`` so that callers look up minidl's global generator *at draw time*
     (``manual_seed`` replaces that generator object, so it must not be cached).
     """
     if generator is None or isinstance(generator, np.random.Generator):
         return generator
+    if isinstance(generator, Generator):
+        return generator.rng
     if isinstance(generator, int | np.integer) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
     raise TypeError(
-        f"{owner}: generator must be a numpy.random.Generator, an int seed or None, "
+        f"{owner}: generator must be a minidl.Generator, a numpy.random.Generator, an int seed or None, "
         f"got {type(generator).__name__}"
     )
 
