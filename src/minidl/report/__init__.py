@@ -21,6 +21,7 @@ from .plots import (
     plot_history,
     plot_loss,
     plot_lr,
+    plot_metric_vs_params,
     plot_misclassified,
     plot_reconstructions,
     plots_available,
@@ -33,7 +34,7 @@ from .summary import LayerSummary, ModelSummary, summary
 __all__ = [
     "plots_available", "PLOT_INSTALL_HINT",
     "plot_loss", "plot_accuracy", "plot_lr", "plot_curves", "plot_history", "plot_confusion_matrix",
-    "plot_misclassified", "plot_filters", "plot_decision_boundary", "plot_reconstructions",
+    "plot_misclassified", "plot_filters", "plot_decision_boundary", "plot_reconstructions", "plot_metric_vs_params",
     "confusion_matrix", "per_class_accuracy", "psnr", "moving_average", "visualize_grid",
     "write_report", "ReportFiles", "figure_section",
     "to_dot", "write_dot", "render", "GraphvizNotFoundError", "summary", "ModelSummary", "LayerSummary",

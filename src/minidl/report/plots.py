@@ -35,6 +35,7 @@ __all__ = [
     "moving_average", "confusion_matrix", "per_class_accuracy", "psnr", "visualize_grid",
     "plot_loss", "plot_accuracy", "plot_lr", "plot_curves", "plot_history", "plot_confusion_matrix",
     "plot_misclassified", "plot_filters", "plot_decision_boundary", "plot_reconstructions",
+    "plot_metric_vs_params",
 ]  # fmt: skip
 
 PLOT_INSTALL_HINT = 'plotting needs matplotlib, an optional extra of minidl: pip install "minidl[plot]"'
@@ -444,6 +445,7 @@ def plot_curves(
     xlabel: str | None = None,
     logy: bool | None = None,
     title: str | None = None,
+    legend_limit: int | None = None,
     figsize: tuple[float, float] = CURVE_FIGSIZE,
     dpi: int = DEFAULT_DPI,
 ) -> Path:
@@ -453,6 +455,7 @@ def plot_curves(
     the ``History.to_dict()`` form, or a ``History``. ``metric`` names the series: ``"loss"`` (per
     iteration, smoothed with a moving average of ``smooth`` iterations, default about 2% of the run) or a
     per-epoch series such as ``"val_acc"``. A run without the metric raises ValueError listing what it has.
+    ``legend_limit`` names only the first that many runs in the legend (the others are drawn unnamed).
     Default size 800 x 500 px.
     """
     if not runs:
@@ -473,8 +476,10 @@ def plot_curves(
     fig = _new_figure(figsize, dpi)
     ax = fig.add_subplot()
     for i, (label, y) in enumerate(curves.items()):
+        named = legend_limit is None or i < legend_limit
         ax.plot(np.arange(1, y.size + 1), y, color=f"C{i % 10}", linestyle="-" if i < 10 else "--",
-                marker="o" if not per_iter and y.size <= 30 else None, markersize=3, label=label)
+                marker="o" if not per_iter and y.size <= 30 else None, markersize=3,
+                label=label if named else "_nolegend_", alpha=1.0 if named else 0.5)
     percent = "acc" in metric and all(is_fraction(c) for c in curves.values())
     if percent:
         from matplotlib.ticker import PercentFormatter
@@ -482,6 +487,10 @@ def plot_curves(
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     elif _auto_logy(list(curves.values()), logy):
         ax.set_yscale("log")
+    if not per_iter:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or f"{metric} by run")
     ax.set_xlabel(xlabel or ("iteration" if per_iter else "epoch"))
     ax.set_ylabel(metric + (" (moving average)" if per_iter else ""))
@@ -825,4 +834,72 @@ def plot_reconstructions(
     mean = float(np.mean(scores))
     fig.suptitle(title or f"Reconstructions: mean PSNR {mean:.2f} dB over {a.shape[0]} images "
                  f"(data range {rng:.4g})")
+    return _save(fig, path)
+
+
+@_needs_matplotlib
+def plot_metric_vs_params(
+    points: Sequence[Mapping[str, Any]],
+    params: Sequence[str],
+    metric: str,
+    path: PathLike,
+    *,
+    log_params: Sequence[str] = (),
+    highlight: int | None = None,
+    title: str | None = None,
+    dpi: int = DEFAULT_DPI,
+) -> Path:
+    """One scatter panel per hyperparameter: ``metric`` of every trial against that hyperparameter's value.
+
+    ``points`` are dicts holding ``metric`` and the ``params`` (a hyperparameter sweep's results table; points
+    without a finite metric are left out). Numbers lie on a linear axis, or a logarithmic one for the names in
+    ``log_params``; other values (strings, booleans, lists such as hidden sizes) are categories, in their
+    natural order when they have one (``[50] < [100]``, alphabetical text), else in order of appearance.
+    ``highlight`` is the index in ``points`` of a point drawn as a star (the best trial). Panels go three to a
+    row, each 4 x 3.5 in (400 x 350 px at 100 dpi); one panel alone is 6.4 x 4 in.
+    """
+    if not params:
+        raise ValueError("plot_metric_vs_params: no hyperparameters given")
+    keep = [i for i, p in enumerate(points) if isinstance(p.get(metric), int | float)
+            and not isinstance(p.get(metric), bool) and math.isfinite(float(p[metric]))]
+    if not keep:
+        raise ValueError(f"plot_metric_vs_params: no point has a finite {metric!r}")
+    y = np.array([float(points[i][metric]) for i in keep])
+    ncols = min(3, len(params))
+    nrows = math.ceil(len(params) / ncols)
+    fig = _new_figure((6.4, 4.0) if len(params) == 1 else (4.0 * ncols, 3.5 * nrows), dpi)
+    axes = fig.subplots(nrows, ncols, squeeze=False).reshape(-1)
+    percent = "acc" in metric and is_fraction(y)
+    for ax, name in zip(axes, params, strict=False):
+        values = [points[i].get(name) for i in keep]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if numeric:
+            x = np.array(values, dtype=np.float64)
+            if name in log_params and (x > 0).all():
+                ax.set_xscale("log")
+        else:  # categories, labelled by their text
+            distinct = list({str(v): v for v in values}.values())
+            try:
+                distinct.sort()
+            except TypeError:  # values of different kinds: keep the order of appearance
+                pass
+            labels = [str(v) for v in distinct]
+            x = np.array([labels.index(str(v)) for v in values], dtype=np.float64)
+            ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0, fontsize=8)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
+        ax.scatter(x, y, s=28, alpha=0.8, color="C0", edgecolors="none")
+        if highlight is not None and highlight in keep:
+            k = keep.index(highlight)
+            ax.scatter([x[k]], [y[k]], s=160, marker="*", color="C3", zorder=3, label="best")
+            ax.legend(loc="best", fontsize=8)
+        if percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.set_xlabel(name)
+        ax.set_ylabel(metric)
+        ax.grid(True, alpha=0.3)
+    for ax in axes[len(params):]:
+        ax.set_axis_off()
+    fig.suptitle(title or f"{metric} against the hyperparameters, {len(keep)} trials", fontsize=11)
     return _save(fig, path)
