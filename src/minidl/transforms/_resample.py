@@ -22,6 +22,8 @@ to [0, 255] first.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["resize_planes", "resize_taps", "output_size", "MODES"]
@@ -81,7 +83,7 @@ def _source_positions(n_in: int, n_out: int, cubic: bool, dt: type) -> np.ndarra
     return x if cubic else np.maximum(x, dt(0))
 
 
-def resize_taps(n_in: int, n_out: int, mode: str, antialias: bool, dtype: np.dtype = np.dtype(_F64)
+def resize_taps(n_in: int, n_out: int, mode: str, antialias: bool, dtype: Any = _F64
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Tap indices and weights ``(n_out, K)`` of one axis (module docstring), weights in ``dtype``."""
     dt = np.dtype(dtype).type
