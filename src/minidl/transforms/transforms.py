@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -457,6 +457,25 @@ class RandomVerticalFlip(_RandomFlip):
     _axis = -2
 
 
+def _check_scale_ratio(scale: Any, ratio: Any, owner: str) -> None:
+    if not isinstance(scale, Sequence) or not isinstance(ratio, Sequence):
+        raise TypeError(f"{owner}: scale and ratio should be sequences")
+    if scale[0] > scale[1] or ratio[0] > ratio[1]:
+        warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=3)
+
+
+def _rectangles(g: np.random.Generator, area: int, scale: Sequence[float], ratio: Sequence[float]
+                ) -> Iterator[tuple[int, int]]:
+    """Up to ten rounded sides ``(sqrt(a r), sqrt(a / r))`` of random rectangles: area ``a`` a fraction of
+    ``area`` uniform in ``scale``, aspect ``r`` log-uniform in ``ratio`` (torchvision's sampling; drawn lazily,
+    so a caller that stops early draws no more)."""
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(10):
+        target = area * g.uniform(scale[0], scale[1])
+        aspect = math.exp(g.uniform(log_ratio[0], log_ratio[1]))
+        yield int(round(math.sqrt(target * aspect))), int(round(math.sqrt(target / aspect)))
+
+
 class RandomResizedCrop(Transform):
     """A random window of ``scale`` (fraction of the area) and aspect ``ratio`` (log-uniform), resized to
     ``size``; after 10 failed draws, the central crop of the clamped ratio."""
@@ -465,10 +484,7 @@ class RandomResizedCrop(Transform):
                  ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0), interpolation: Any = InterpolationMode.BILINEAR,
                  antialias: bool | None = True, *, generator: Any = None) -> None:
         self.size = _setup_size(size, "RandomResizedCrop")
-        if not isinstance(scale, Sequence) or not isinstance(ratio, Sequence):
-            raise TypeError("RandomResizedCrop: scale and ratio should be sequences")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        _check_scale_ratio(scale, ratio, "RandomResizedCrop")
         self.interpolation = interpolation_mode(interpolation, "RandomResizedCrop")
         self.antialias = antialias
         self.scale = scale
@@ -481,13 +497,7 @@ class RandomResizedCrop(Transform):
         """``(top, left, height, width)`` of the window (class docstring)."""
         g = _rng(resolve_generator(generator, "RandomResizedCrop"))
         _, height, width = dimensions(img, "RandomResizedCrop")
-        area = height * width
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-        for _ in range(10):
-            target_area = area * g.uniform(scale[0], scale[1])
-            aspect = math.exp(g.uniform(log_ratio[0], log_ratio[1]))
-            w = int(round(math.sqrt(target_area * aspect)))
-            h = int(round(math.sqrt(target_area / aspect)))
+        for w, h in _rectangles(g, height * width, scale, ratio):
             if 0 < w <= width and 0 < h <= height:
                 return int(g.integers(0, height - h + 1)), int(g.integers(0, width - w + 1)), h, w
         in_ratio = float(width) / float(height)
@@ -759,10 +769,7 @@ class RandomErasing(Transform):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, Sequence) or not isinstance(ratio, Sequence):
-            raise TypeError("RandomErasing: scale and ratio should be sequences")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        _check_scale_ratio(scale, ratio, "RandomErasing")
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         self.p = _check_p(p, "RandomErasing")
@@ -778,13 +785,7 @@ class RandomErasing(Transform):
         """``(i, j, h, w, v)``: the rectangle and its new values (``img`` itself when no draw fits)."""
         g = _rng(resolve_generator(generator, "RandomErasing"))
         img_c, img_h, img_w = dimensions(img, "RandomErasing")
-        area = img_h * img_w
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-        for _ in range(10):
-            erase_area = area * g.uniform(scale[0], scale[1])
-            aspect = math.exp(g.uniform(log_ratio[0], log_ratio[1]))
-            h = int(round(math.sqrt(erase_area * aspect)))
-            w = int(round(math.sqrt(erase_area / aspect)))
+        for h, w in _rectangles(g, img_h * img_w, scale, ratio):
             if not (h < img_h and w < img_w):
                 continue
             if value is None:
