@@ -590,6 +590,7 @@ def test_cifar_pipeline_on_the_dataset_fast_and_per_sample_paths(tmp_path, rng):
     assert _cifar_pipeline().batchable
     fast = next(iter(DataLoader(ds, batch_size=12)))
     slow = next(iter(DataLoader(ds, batch_size=12, collate_fn=default_collate)))
+    assert type(fast) is list and type(slow) is list  # PyTorch's collate gives a list for (image, label) samples
     for xb, yb in (fast, slow):
         assert isinstance(xb, minidl.Tensor) and xb.dtype == minidl.float32 and tuple(xb.shape) == (12, 3, 32, 32)
         assert isinstance(yb, minidl.Tensor) and yb.dtype == minidl.int64 and yb.tolist() == labels.tolist()
