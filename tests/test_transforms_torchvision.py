@@ -102,6 +102,7 @@ def _assert_close_u8(ours: np.ndarray, theirs: np.ndarray) -> None:
     assert diff.max() <= 1 and (diff > 0).mean() < 0.02, f"max {diff.max()}, {(diff > 0).mean():.3%} differ"
 
 
+@pytest.mark.filterwarnings("ignore:Anti-alias option is always applied")  # both libraries warn alike
 @pytest.mark.parametrize(("name", "kw"), DETERMINISTIC, ids=IDS)
 def test_functional_on_pil_images_is_pillow_exact(hwc, name, kw):
     pil = Image.fromarray(hwc)
