@@ -66,7 +66,7 @@ class ImageArrayDataset(Dataset):
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All images as float32 (N, C, H, W) in [0, 1] and labels as int64 (N,), ignoring the transforms."""
-        return _TO_TENSOR.batch(self.data), self.targets
+        return _TO_TENSOR.batch(self.data).numpy(), self.targets
 
     def batch_fetcher(self) -> BatchFetcher | None:
         transform = self.transform if self.transform is not None else _TO_TENSOR
