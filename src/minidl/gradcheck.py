@@ -356,6 +356,32 @@ _UNARY_INPUTS: dict[str, Any] = {
 }
 
 
+def _off_kinks(*kinks: float, scale: float = 2.0) -> Sampler:
+    """Values spread over ±3·scale, at least 0.1 away from each of ``kinks`` (piecewise activations)."""
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        v = rng.uniform(-3 * scale, 3 * scale, (3, 4))
+        for k in kinks:
+            near = np.abs(v - k) < 0.1
+            v[near] = k + np.copysign(0.1, v[near] - k)
+        return v
+
+    return sample
+
+
+# (row of ops.activations, its parameters, the input sampler): every row, and each option of the rows
+_ACTIVATION_CASES: list[tuple[str, dict[str, Any], Any]] = [
+    ("gelu", {}, (3, 4)), ("gelu", {"approximate": "tanh"}, (3, 4)),
+    ("elu", {"alpha": 0.7}, away((3, 4))), ("elu", {"alpha": 1.67, "scale": 1.05}, away((3, 4))),
+    ("elu", {"alpha": 2.0, "input_scale": 0.5}, away((3, 4))),
+    ("silu", {}, (3, 4)), ("mish", {}, (3, 4)),
+    ("softplus", {}, (3, 4)), ("softplus", {"beta": 2.0, "threshold": 3.0}, _off_kinks(1.5, scale=1.0)),
+    ("softsign", {}, away((3, 4))),
+    ("hardtanh", {"min_val": -0.5, "max_val": 1.0}, _off_kinks(-0.5, 1.0, scale=0.5)),
+    ("hardswish", {}, _off_kinks(-3.0, 3.0)), ("hardsigmoid", {}, _off_kinks(-3.0, 3.0)),
+    ("logsigmoid", {}, (3, 4)), ("threshold", {"threshold": 0.2, "value": -1.0}, _off_kinks(0.2, scale=0.5)),
+]  # fmt: skip
+
+
 def _builtin_checks() -> list[GradcheckCase]:
     from . import layers as L
     from . import ops
@@ -467,6 +493,11 @@ def _builtin_checks() -> list[GradcheckCase]:
         C("tanh", lambda x: ops.tanh(x), {"x": (3, 4)}),
         C("softmax", lambda x: ops.softmax(x, dim=1), {"x": (2, 4, 3)}),
         C("log_softmax", lambda x: ops.log_softmax(x, dim=-1), {"x": (3, 4)}),
+        *[C("_".join(["activations", name, *(f"{k}={v}" for k, v in params.items())]),
+            (lambda x, n=name, p=params: ops.activations[n](x, **p)), {"x": sampler})
+          for name, params, sampler in _ACTIVATION_CASES],
+        C("prelu", lambda x, w: ops.prelu(x, w), {"x": away((2, 3, 4)), "weight": (3,)}),
+        C("prelu_shared", lambda x, w: ops.prelu(x, w), {"x": away((2, 3)), "weight": (1,)}),
         # ---------------------------------------------------------------- losses
         C("cross_entropy", lambda x, y: ops.cross_entropy(x, y), {"input": (5, 4), "target": labels((5,), 4)}),
         C("cross_entropy_options", lambda x, y: ops.cross_entropy(x, y, weight=ce_weight, ignore_index=0,

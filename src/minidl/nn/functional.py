@@ -6,36 +6,18 @@ through the autograd engine. There is no math here: it lives with the ops, as fo
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import ops
 from ..random import default_generator
 from ..tensor import Tensor
+from ._functional_args import _array, _check_reduction, _check_tensor, legacy_reduction, maybe_inplace
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
     "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
-    "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "relu_", "leaky_relu_",
 ]  # fmt: skip
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _array(t: Tensor | Any | None) -> Any:
-    """Non-differentiable tensor arguments (targets, class weights, running stats) go in as arrays."""
-    return t._data if isinstance(t, Tensor) else t
-
-
-def _check_tensor(name: str, x: Any) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected a minidl.Tensor as input, got {type(x).__name__}")
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, weight of shape (out_features, in_features)."""
@@ -101,11 +83,23 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return ops.relu(input)
+    """max(x, 0); ``inplace=True`` writes it into ``input`` (see ``maybe_inplace``)."""
+    _check_tensor("relu", input)
+    return maybe_inplace(ops.relu, input, inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return ops.leaky_relu(input, negative_slope=negative_slope)
+    """x for x > 0, negative_slope·x otherwise."""
+    _check_tensor("leaky_relu", input)
+    return maybe_inplace(lambda x: ops.leaky_relu(x, negative_slope=negative_slope), input, inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -122,18 +116,6 @@ def softmax(input: Tensor, dim: int) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     return ops.log_softmax(input, dim=dim)
-
-
-def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
-    """``reduction`` from PyTorch's deprecated flags when either is given (reduce=False -> 'none',
-    size_average=False -> 'sum'), else ``reduction`` itself."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction instead.",
-                  DeprecationWarning, stacklevel=3)
-    if reduce is not None and not reduce:
-        return "none"
-    return "sum" if size_average is not None and not size_average else "mean"
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
@@ -185,3 +167,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     return ops.binary_cross_entropy_with_logits(input, target, weight=_array(weight),
                                                 pos_weight=_array(pos_weight), reduction=reduction)
+
+
+# the families kept in their own modules (their functions are part of this namespace)
+from ._functional_activation import *  # noqa: E402, F403
+from ._functional_activation import __all__ as _activation_all  # noqa: E402
+
+__all__ += _activation_all

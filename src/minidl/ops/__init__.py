@@ -5,7 +5,7 @@ works for homework-style use and ``minidl.ops.conv2d(x, w)`` runs the op through
 """
 
 from ._memory import keep_freed_memory
-from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import activations, leaky_relu, log_softmax, prelu, relu, sigmoid, softmax, tanh
 from .base import Op, wants
 from .conv import conv2d
 from .dropout import dropout
@@ -61,7 +61,7 @@ __all__ = [
     "reshape", "permute", "getitem", "cat", "stack", "index_put", "view_of", "view_scatter",
     "expand", "tile", "roll", "flip", "gather", "scatter",
     "matmul", "linear", "einsum",
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "activations", "prelu",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm", "dropout",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
