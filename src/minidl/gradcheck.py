@@ -382,6 +382,25 @@ _ACTIVATION_CASES: list[tuple[str, dict[str, Any], Any]] = [
 ]  # fmt: skip
 
 
+def _zeros(shape: tuple[int, ...]) -> Sampler:
+    return lambda rng: np.zeros(shape)
+
+
+# (row of ops.pointwise_losses, its parameters, its inputs): every row and option; the input x of the
+# losses of x − y is 0 and their target is drawn away from the kinks, so d = x − y is too
+_POINTWISE_LOSS_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("l1_loss", {"reduction": "none"}, {"input": _zeros((3, 4)), "target": away((3, 4))}),
+    ("smooth_l1_loss", {"beta": 0.5}, {"input": _zeros((3, 4)), "target": _off_kinks(0.0, 0.5, -0.5, scale=0.4)}),
+    ("huber_loss", {"delta": 0.5, "reduction": "sum"},
+     {"input": _zeros((3, 4)), "target": _off_kinks(0.0, 0.5, -0.5, scale=0.4)}),
+    ("kl_div", {}, {"input": (3, 4), "target": uniform((3, 4), 0.1, 1.0)}),
+    ("kl_div", {"log_target": True}, {"input": (3, 4), "target": (3, 4)}),
+    ("poisson_nll_loss", {"full": True}, {"input": (3, 4), "target": uniform((3, 4), 1.2, 4.0)}),
+    ("poisson_nll_loss", {"log_input": False, "eps": 1e-3}, {"input": uniform((3, 4), 0.5, 2.0),
+                                                             "target": uniform((3, 4), 0.0, 3.0)}),
+]  # fmt: skip
+
+
 def _builtin_checks() -> list[GradcheckCase]:
     from . import layers as L
     from . import ops
@@ -509,6 +528,9 @@ def _builtin_checks() -> list[GradcheckCase]:
         C("mse_loss", lambda x, y: ops.mse_loss(x, y), {"input": (3, 4), "target": (3, 4)}),
         C("binary_cross_entropy", lambda p: ops.binary_cross_entropy(p, bce_target),
           {"input": uniform((3, 4), 0.1, 0.9)}),
+        *[C("_".join(["pointwise_losses", name, *(f"{k}={v}" for k, v in params.items())]),
+            (lambda x, y, n=name, p=params: ops.pointwise_losses[n](x, y, **p)), inputs)
+          for name, params, inputs in _POINTWISE_LOSS_CASES],
         C("binary_cross_entropy_with_logits",
           lambda x: ops.binary_cross_entropy_with_logits(x, bce_target, pos_weight=np.array([1.0, 2.0, 0.5, 1.0])),
           {"input": (3, 4)}),

@@ -12,6 +12,7 @@ from .. import ops
 from ..random import default_generator
 from ..tensor import Tensor
 from ._functional_args import _array, _check_reduction, _check_tensor, legacy_reduction, maybe_inplace
+from ._functional_loss import _check_size
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
@@ -125,8 +126,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("cross_entropy", input)
     _check_reduction("cross_entropy", reduction)
-    return ops.cross_entropy(input, _array(target), weight=_array(weight), ignore_index=ignore_index,
-                             reduction=reduction, label_smoothing=label_smoothing)
+    # class-probability targets are differentiable (as in PyTorch); class indices are not
+    probs = isinstance(target, Tensor) and target._data.dtype.kind == "f"
+    return ops.cross_entropy(input, target if probs else _array(target), weight=_array(weight),
+                             ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
@@ -140,12 +143,20 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-             reduction: str = "mean") -> Tensor:
-    """Mean squared error (x - y)²."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error (x - y)² (times ``weight``; 'mean' then divides by Σ weight, as PyTorch)."""
+    _check_size(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("mse_loss", input)
     _check_reduction("mse_loss", reduction)
-    return ops.mse_loss(input, target, reduction=reduction)
+    if weight is None:
+        return ops.mse_loss(input, target, reduction=reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    losses = ops.mul(ops.mse_loss(input, target, reduction="none"), weight)
+    if reduction == "none":
+        return losses
+    return ops.sum(losses) if reduction == "sum" else ops.div(ops.sum(losses), ops.sum(weight))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -172,5 +183,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 # the families kept in their own modules (their functions are part of this namespace)
 from ._functional_activation import *  # noqa: E402, F403
 from ._functional_activation import __all__ as _activation_all  # noqa: E402
+from ._functional_loss import *  # noqa: E402, F403
+from ._functional_loss import __all__ as _loss_all  # noqa: E402
 
-__all__ += _activation_all
+__all__ += _activation_all + _loss_all
