@@ -1,4 +1,9 @@
-"""``Dropout``."""
+"""Dropout layers: ``Dropout``, ``Dropout1d``, ``Dropout2d``, ``Dropout3d``, ``AlphaDropout``, ``FeatureAlphaDropout``.
+
+Each zeroes (or, for the alpha kinds, saturates) with probability ``p`` in training mode and is the identity
+in eval mode; masks are drawn from minidl's generator (:func:`minidl.manual_seed`). ``inplace=True`` writes
+into the input, as PyTorch does.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,10 @@ from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
-class Dropout(Module):
-    r"""Inverted dropout: in training y = x·m/(1-p) with m ~ Bernoulli(1-p) drawn from minidl's generator;
-    identity in eval mode. ``p`` is the probability of zeroing an element."""
-
+class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
@@ -20,8 +22,48 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    r"""Inverted dropout: in training y = x·m/(1-p) with m ~ Bernoulli(1-p) drawn from minidl's generator;
+    identity in eval mode. ``p`` is the probability of zeroing an element."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    r"""Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (scaling the rest by 1/(1-p))."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    r"""Zero whole feature maps of (N, C, H, W) input with probability ``p`` (scaling the rest by 1/(1-p))."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    r"""Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    r"""Dropout for SELU networks: keeps zero mean and unit variance of its input (see ``ops.dropout``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    r"""Alpha dropout of whole channels."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ops
-from ..random import default_generator
 from ..tensor import Tensor
 from ._functional_args import _array, _check_reduction, _check_tensor, legacy_reduction, maybe_inplace
 from ._functional_loss import _check_size
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
-    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
     "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "relu_", "leaky_relu_",
 ]  # fmt: skip
 
@@ -71,16 +70,6 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     return ops.layer_norm(input, weight, bias, normalized_shape=tuple(normalized_shape), eps=eps)
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout)."""
-    _check_tensor("dropout", input)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    return ops.dropout(input, p=p, training=training, generator=default_generator())
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -185,5 +174,9 @@ from ._functional_activation import *  # noqa: E402, F403
 from ._functional_activation import __all__ as _activation_all  # noqa: E402
 from ._functional_loss import *  # noqa: E402, F403
 from ._functional_loss import __all__ as _loss_all  # noqa: E402
+from ._functional_normalization import *  # noqa: E402, F403
+from ._functional_normalization import __all__ as _normalization_all  # noqa: E402
+from ._functional_sparse import *  # noqa: E402, F403
+from ._functional_sparse import __all__ as _sparse_all  # noqa: E402
 
-__all__ += _activation_all + _loss_all
+__all__ += _activation_all + _loss_all + _normalization_all + _sparse_all

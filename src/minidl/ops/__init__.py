@@ -29,6 +29,7 @@ from .elementwise import (
     unary,
     where,
 )
+from .embedding import embedding, embedding_bag
 from .linalg import einsum, linear, matmul
 from .loss import (
     binary_cross_entropy,
@@ -38,7 +39,7 @@ from .loss import (
     nll_loss,
     pointwise_losses,
 )
-from .norm import batch_norm, layer_norm
+from .norm import batch_norm, group_norm, layer_norm, local_response_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .reduce import amax, amin, cumprod, cumsum, logsumexp, mean, norm, prod, sum
 from .shape import (
@@ -70,7 +71,7 @@ __all__ = [
     "matmul", "linear", "einsum",
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "activations", "prelu",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "batch_norm", "layer_norm", "dropout",
+    "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "pointwise_losses",
 ]  # fmt: skip
