@@ -25,6 +25,16 @@ __all__ = [
 _act = ops.activations
 
 
+def _inplace_form(name: str, kernel: str, doc: str) -> Any:
+    """``F.<name>(input, inplace=False)`` for a row of the activation table whose only option is ``inplace``."""
+    def fn(input: Tensor, inplace: bool = False) -> Tensor:
+        return maybe_inplace(lambda x: _act[name](_kernel_input(kernel, x)), input, inplace)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     r"""x·Φ(x) (Φ the standard normal CDF), or with ``approximate='tanh'`` x·(1 + tanh(√(2/π)(x + 0.044715x³)))/2."""
     if approximate not in ("none", "tanh"):
@@ -63,14 +73,10 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return celu(input, alpha, inplace=True)
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    r"""x·σ(x) (also called swish)."""
-    return maybe_inplace(lambda x: _act["silu"](_kernel_input("silu_cpu", x)), input, inplace)
+silu = _inplace_form("silu", "silu_cpu", "x·σ(x) (also called swish).")
 
 
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    r"""x·tanh(softplus(x))."""
-    return maybe_inplace(lambda x: _act["mish"](_kernel_input("mish_cpu", x)), input, inplace)
+mish = _inplace_form("mish", "mish_cpu", "x·tanh(softplus(x)).")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -107,14 +113,10 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    r"""x·relu6(x + 3)/6."""
-    return maybe_inplace(lambda x: _act["hardswish"](_kernel_input("hardswish_cpu", x)), input, inplace)
+hardswish = _inplace_form("hardswish", "hardswish_cpu", "x·relu6(x + 3)/6.")
 
 
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    r"""relu6(x + 3)/6."""
-    return maybe_inplace(lambda x: _act["hardsigmoid"](_kernel_input("hardsigmoid_cpu", x)), input, inplace)
+hardsigmoid = _inplace_form("hardsigmoid", "hardsigmoid_cpu", "relu6(x + 3)/6.")
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

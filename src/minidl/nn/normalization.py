@@ -18,6 +18,20 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm
            "LocalResponseNorm"]
 
 
+def _affine_parameters(module: Module, shape: tuple[int, ...], dtype: np.dtype, affine: bool, bias: bool) -> None:
+    """Register ``weight`` (and ``bias`` unless ``bias=False``) of ``shape``, or ``None`` for both without
+    ``affine``; :func:`_reset_affine` gives them their initial values (PyTorch's ones and zeros)."""
+    module.register_parameter("weight", _empty_parameter(shape, dtype) if affine else None)
+    module.register_parameter("bias", _empty_parameter(shape, dtype) if affine and bias else None)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _BatchNorm(Module):
     r"""y = (x - μ) / √(σ² + eps) · γ + β per channel (axis 1), PyTorch's batch norm.
 
@@ -41,15 +55,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = _empty_parameter((num_features,), dt)
-            if bias:
-                self.bias = _empty_parameter((num_features,), dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), dt, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._wrap(xp.zeros(num_features, dtype=dt)))
             self.register_buffer("running_var", Tensor._wrap(xp.ones(num_features, dtype=dt)))
@@ -68,10 +74,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_tensor(input)
@@ -121,22 +124,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = _empty_parameter(self.normalized_shape, dt)
-            if bias:
-                self.bias = _empty_parameter(self.normalized_shape, dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, dt, elementwise_affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_tensor(input)
@@ -164,22 +156,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = _empty_parameter((num_channels,), dt)
-            if bias:
-                self.bias = _empty_parameter((num_channels,), dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), dt, affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_tensor(input)

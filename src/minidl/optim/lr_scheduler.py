@@ -400,14 +400,18 @@ def _lambdas(owner: str, optimizer: Optimizer, lr_lambda: Any) -> list[Callable[
     return lambdas
 
 
-class _LambdaState:
-    """The state dict of a schedule of user functions: as in PyTorch, a plain function is saved as ``None``
-    and a callable object as a copy of its ``__dict__`` (restored into the object on load)."""
+class _LambdaSchedule(LRScheduler):
+    """A schedule of user functions λ (one per parameter group). Its state dict, as in PyTorch, saves a plain
+    function as ``None`` and a callable object as a copy of its ``__dict__`` (restored into it on load)."""
 
-    lr_lambdas: list[Callable[[int], float]]
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(type(self).__name__, optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
-        sd = LRScheduler.state_dict(self)  # type: ignore[arg-type]
+        sd = super().state_dict()
         sd["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else _copy_plain(dict(fn.__dict__))
                             for fn in self.lr_lambdas]
         return sd
@@ -415,33 +419,21 @@ class _LambdaState:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state_dict = dict(state_dict)
         saved = state_dict.pop("lr_lambdas", None)
-        LRScheduler.load_state_dict(self, state_dict)  # type: ignore[arg-type]
+        super().load_state_dict(state_dict)
         for fn, attrs in zip(self.lr_lambdas, saved or [], strict=False):
             if attrs is not None:
                 fn.__dict__.update(attrs)
 
 
-class LambdaLR(_LambdaState, LRScheduler):
+class LambdaLR(_LambdaSchedule):
     r"""lrₑ = lr₀ · λ(e), with one function λ for all parameter groups or one per group."""
-
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-                 last_epoch: int = -1) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
-class MultiplicativeLR(_LambdaState, LRScheduler):
+class MultiplicativeLR(_LambdaSchedule):
     r"""lrₑ = lrₑ₋₁ · λ(e) for e > 0 (λ per group, as for :class:`LambdaLR`)."""
-
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-                 last_epoch: int = -1) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         lrs = _group_lrs(self.optimizer)
