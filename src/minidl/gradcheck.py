@@ -550,6 +550,9 @@ def _builtin_checks() -> list[GradcheckCase]:
         *[C("_".join(["pointwise_losses", name, *(f"{k}={v}" for k, v in params.items())]),
             (lambda x, y, n=name, p=params: ops.pointwise_losses[n](x, y, **p)), inputs)
           for name, params, inputs in _POINTWISE_LOSS_CASES],
+        # (ctc_loss returns PyTorch's gradient, the one for logits under a log-softmax: checked through it)
+        C("ctc_loss", lambda x: ops.ctc_loss(ops.log_softmax(x, dim=2), np.array([[1, 2, 2], [3, 1, 0]]),
+                                             np.array([6, 4]), np.array([3, 2])), {"logits": (6, 2, 4)}),
         C("binary_cross_entropy_with_logits",
           lambda x: ops.binary_cross_entropy_with_logits(x, bce_target, pos_weight=np.array([1.0, 2.0, 0.5, 1.0])),
           {"input": (3, 4)}),

@@ -24,7 +24,7 @@ from ._functional_args import _check_reduction, _check_tensor, legacy_reduction
 __all__ = [
     "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss", "multilabel_soft_margin_loss",
-    "soft_margin_loss", "normalize", "cosine_similarity", "pairwise_distance",
+    "soft_margin_loss", "normalize", "cosine_similarity", "pairwise_distance", "ctc_loss",
 ]  # fmt: skip
 
 _pointwise = ops.pointwise_losses
@@ -297,3 +297,31 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     na = _clamped_min(fns.norm(a, 2, dim, keepdim=True), eps)
     nb = _clamped_min(fns.norm(b, 2, dim, keepdim=True), eps)
     return fns.sum(fns.mul(fns.div(a, na), fns.div(b, nb)), dim)
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    r"""Connectionist temporal classification loss of log-probabilities (T, N, C) (or unbatched (T, C))
+    against targets, padded (N, S) or concatenated 1-D; 'mean' divides each sample's loss by its target
+    length (at least 1), then averages over the batch (PyTorch's rule)."""
+    _check_tensor("ctc_loss", log_probs)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    il, tl = np.asarray(_array_of(input_lengths)), np.asarray(_array_of(target_lengths))
+    batched = log_probs.ndim == 3
+    lp = log_probs if batched else fns.unsqueeze(log_probs, 1)
+    tg = np.asarray(_array_of(targets))
+    if not batched:
+        tg, il, tl = tg.reshape(1, -1), il.reshape(1), tl.reshape(1)
+    losses = ops.ctc_loss(lp, tg, il, tl, blank=int(blank), zero_infinity=bool(zero_infinity))
+    if reduction == "mean":
+        lengths = Tensor._wrap(np.maximum(tl.reshape(-1), 1).astype(losses._data.dtype))
+        return fns.mean(fns.div(losses, lengths))
+    if reduction == "sum":
+        return fns.sum(losses)
+    return losses if batched else fns.squeeze(losses, 0)
+
+
+def _array_of(x: Any) -> Any:
+    """A tensor's array, or a sequence of ints as given (CTC lengths may be tuples)."""
+    return x._data if isinstance(x, Tensor) else x

@@ -21,7 +21,7 @@ from .module import Module
 __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss",
-    "MultiLabelSoftMarginLoss", "SoftMarginLoss", "CosineSimilarity", "PairwiseDistance",
+    "MultiLabelSoftMarginLoss", "SoftMarginLoss", "CosineSimilarity", "PairwiseDistance", "CTCLoss",
 ]  # fmt: skip
 
 
@@ -229,6 +229,20 @@ class SoftMarginLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    r"""Connectionist temporal classification: −log of the total probability of every alignment of the target
+    with the input sequence (blanks and repeats collapsed), for log-probabilities (T, N, C)."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
 
 
 class CosineSimilarity(Module):

@@ -8,6 +8,7 @@ from ._memory import keep_freed_memory
 from .activation import activations, leaky_relu, log_softmax, prelu, relu, sigmoid, softmax, tanh
 from .base import Op, wants
 from .conv import conv2d
+from .ctc import ctc_loss
 from .dropout import dropout
 from .elementwise import (
     abs,
@@ -73,5 +74,5 @@ __all__ = [
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "pointwise_losses",
+    "pointwise_losses", "ctc_loss",
 ]  # fmt: skip
