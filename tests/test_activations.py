@@ -345,3 +345,39 @@ def test_hardtanh_deprecated_keywords_warn():
     with pytest.warns(FutureWarning, match="min_value"):
         m = nn.Hardtanh(min_value=-3.0)
     assert m.min_val == -3.0
+
+
+@requires_torch
+def test_inplace_activations_in_a_residual_network_match_torch():
+    """Conv → LeakyReLU(inplace) → a residual block (conv, batch norm, ReLU(inplace), `out += x`, ReLU(inplace))
+    → Linear → ELU(inplace): outputs and every gradient equal PyTorch's."""
+
+    def build(lib):
+        tnn = lib.nn
+
+        class Block(tnn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1, self.b1 = tnn.Conv2d(4, 4, 3, padding=1, bias=False), tnn.BatchNorm2d(4)
+                self.c2, self.b2 = tnn.Conv2d(4, 4, 3, padding=1, bias=False), tnn.BatchNorm2d(4)
+                self.relu = tnn.ReLU(inplace=True)
+
+            def forward(self, x):
+                out = self.b2(self.c2(self.relu(self.b1(self.c1(x)))))
+                out += x
+                return self.relu(out)
+
+        return tnn.Sequential(tnn.Conv2d(3, 4, 3, padding=1), tnn.LeakyReLU(0.2, inplace=True), Block(), tnn.Flatten(),
+                              tnn.Linear(4 * 6 * 6, 5), tnn.ELU(inplace=True), tnn.Hardtanh())
+
+    m, tm = build(minidl), build(torch)
+    m.load_state_dict({k: minidl.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    a, ta = minidl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = m(a), tm(ta)
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6)
+    for (name, p), (_, tp) in zip(m.named_parameters(), tm.named_parameters(), strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
