@@ -199,7 +199,7 @@ def test_alpha_dropout_keeps_mean_and_variance_of_standard_normal_input(feature)
     assert 0.18 < dropped.mean() < 0.22
 
 
-@pytest.mark.parametrize("fn", [lambda x: F.dropout2d(x, 0.4), lambda x: F.alpha_dropout(x, 0.3, True),
+@pytest.mark.parametrize("fn", [lambda x: F.dropout2d(x.unsqueeze(0), 0.4), lambda x: F.alpha_dropout(x, 0.3, True),
                                 lambda x: F.feature_alpha_dropout(x, 0.3, True), lambda x: F.dropout1d(x, 0.5)])
 def test_dropout_gradient_is_the_mask(fn, rng):
     assert gradcheck(fn, rng.standard_normal((3, 4, 5))).ok
