@@ -263,11 +263,20 @@ def _gelu_grad(x, y, approximate="none"):
 
 
 def _elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
-    return xp.where(x > 0, scale * x, (scale * alpha) * xp.expm1(xp.minimum(x, 0) * input_scale))
+    # branch-free: max(x, 0) is 0 and min(x, 0) is x exactly where x ≤ 0, and e^0 − 1 = 0 where x > 0
+    out = xp.expm1(xp.minimum(x, 0) * input_scale)
+    out *= scale * alpha
+    out += xp.maximum(x, 0) * scale
+    return out
 
 
 def _elu_grad(x, y, alpha=1.0, scale=1.0, input_scale=1.0):
-    return xp.where(x > 0, scale, (scale * alpha * input_scale) * xp.exp(xp.minimum(x, 0) * input_scale))
+    pos = x > 0
+    g = xp.exp(xp.minimum(x, 0) * input_scale)
+    g *= scale * alpha * input_scale
+    g *= ~pos
+    g += pos * x.dtype.type(scale)
+    return g
 
 
 def _softplus(x, beta=1.0, threshold=20.0):
@@ -286,7 +295,11 @@ def _mish_grad(x, y):
 
 
 def _hardswish_grad(x, y):
-    return xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1))
+    # 0 below −3, x/3 + 1/2 on [−3, 3] (both ends included, as in PyTorch), 1 above: mask arithmetic
+    g = x / 3 + 0.5
+    g *= (x >= -3) & (x <= 3)
+    g += x > 3
+    return g
 
 
 #: name: (f(x, **params), dy/dx = grad(x, y, **params), what backward needs: 0 = the input, -1 = the output)
@@ -311,7 +324,8 @@ ACTIVATIONS = {
     # hardswish: x·relu6(x + 3)/6;  dy/dx = 0 below −3, x/3 + 1/2 up to 3, then 1
     "hardswish": (lambda x: x * (xp.clip(x + 3, 0, 6) / 6), _hardswish_grad, (0,)),
     # hardsigmoid: relu6(x + 3)/6;  dy/dx = 1/6 strictly inside (−3, 3)
-    "hardsigmoid": (lambda x: xp.clip(x + 3, 0, 6) / 6, lambda x, y: ((x > -3) & (x < 3)) / 6, (0,)),
+    "hardsigmoid": (lambda x: xp.clip(x + 3, 0, 6) / 6, lambda x, y: ((x > -3) & (x < 3)) * x.dtype.type(1 / 6),
+                    (0,)),
     # log σ(x) = min(x, 0) − log(1 + e^{−|x|});  dy/dx = 1 − σ(x) = σ(−x)
     "logsigmoid": (lambda x: xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))), lambda x, y: stable_sigmoid(-x), (0,)),
     # threshold: x where x > threshold, else value;  dy/dx = [x > threshold]

@@ -420,13 +420,24 @@ binary_cross_entropy, binary_cross_entropy_with_logits = BinaryCrossEntropy(), B
 # Losses of one input and one target element each, as rows of a table: ℓ(x, y), ∂ℓ/∂x and ∂ℓ/∂y next to
 # each other (d = x − y). Parameters of a row (beta, delta, log_target, ...) go to all three functions.
 def _smooth_l1(x, y, beta=1.0):
+    # branch-free with m = min(|d|, β): ½m²/β + (|d| − m) is ½d²/β inside, |d| − β/2 outside
     a = xp.abs(x - y)
-    return xp.where(a < beta, (0.5 / beta) * a * a, a - 0.5 * beta)
+    m = xp.minimum(a, beta)
+    a -= m
+    m *= m
+    m *= 0.5 / beta
+    return m + a
 
 
 def _huber(x, y, delta=1.0):
+    # branch-free with m = min(|d|, δ): ½m² + δ(|d| − m) is ½d² inside, δ(|d| − δ/2) outside
     a = xp.abs(x - y)
-    return xp.where(a < delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+    m = xp.minimum(a, delta)
+    a -= m
+    a *= delta
+    m *= m
+    m *= 0.5
+    return m + a
 
 
 def _xlogy(y):

@@ -17,7 +17,8 @@ e^{−h²} · e^{−(x−h)(x+h)} with h = ⌊16x⌋/16, whose square is exact: 
 of relative accuracy in erfc for large x (Cody's device). Then erf = ±(1 − erfc(|x|)) for |x| ≥ 1,
 erfc(x) = 1 − erf(x) for |x| < 1 (≥ 0.157, no cancellation) and erfc(−x) = 2 − erfc(x).
 
-Inputs of any float dtype are evaluated in float64 and the result is returned in the input's dtype.
+float64 inputs are evaluated in float64, float32 inputs in float32 with the terms that matter at that
+precision (see :func:`_pieces`); the result has the input's dtype (integers give float64).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _monomial(c: tuple[float, ...], keep: float) -> tuple[float, ...]:
 
 def _tables(dtype: np.dtype) -> tuple[tuple[float, ...], ...]:
     """Polynomials of the four pieces: all terms for float64, and for narrower floats only the terms that
-    matter at their precision (relative 1e-10: float32 results stay correctly rounded nearly always)."""
+    matter at their precision (relative 1e-10)."""
     keep = 0.0 if dtype.itemsize >= 8 else 1e-10
     tables = _TABLES.get(keep)
     if tables is None:
@@ -87,11 +88,11 @@ _TABLES: dict[float, tuple[tuple[float, ...], ...]] = {}
 
 
 def _horner(p: tuple[float, ...], t: np.ndarray) -> np.ndarray:
-    """Σⱼ pⱼ tʲ, in place on one new array."""
+    """Σⱼ pⱼ tʲ, in place on one new array (in t's dtype)."""
     out = xp.full_like(t, p[-1])
     for pj in p[-2::-1]:
         out *= t
-        out += pj
+        out += t.dtype.type(pj)
     return out
 
 
@@ -120,10 +121,15 @@ def _erfc_tail(a: np.ndarray, tables: tuple) -> np.ndarray:
 
 
 def _pieces(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x as float64 and flat, indices of |x| < 1, erf there, indices of |x| ≥ 1 or nan, erfc(|x|) there)."""
+    """(x flat in the working dtype, indices of |x| < 1, erf there, indices of |x| ≥ 1 or nan, erfc(|x|) there).
+
+    float64 (and integer) inputs are worked on in float64 with every term; float32 in float32 with the terms
+    that matter at its precision (twice the SIMD width; measured against ``math.erf``/``math.erfc``: erf within
+    2 float32 ulps, erfc within 7 where it is tiny).
+    """
     dt = _float_dtype(x)
     tables = _tables(dt)
-    x64 = xp.asarray(x, dtype=np.float64).reshape(-1)
+    x64 = xp.asarray(x, dtype=np.float32 if dt == np.float32 else np.float64).reshape(-1)
     a = xp.abs(x64)
     small = a < 1
     i_small, i_big = xp.flatnonzero(small), xp.flatnonzero(~small)
