@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         results = []
         for lib, mod in ((minidl, F), (torch, torch.nn.functional)):
             target = lib.tensor(y)
-            fn = (lambda t, m=mod, tg=target: getattr(m, name)(t, tg, **kw)) if loss else \
-                 (lambda t, m=mod: getattr(m, name)(t, **kw))
+            f = getattr(mod, name)
+            fn = (lambda t, f=f, tg=target, kw=kw: f(t, tg, **kw)) if loss else (lambda t, f=f, kw=kw: f(t, **kw))
             results.append(median_time(fn, lambda lib=lib: lib.tensor(x, requires_grad=True), args.rounds))
         label = name + ("" if not kw else f" {kw}")
         print(f"{label:<32}{results[0] * 1e3:>10.2f}{results[1] * 1e3:>10.2f}{results[0] / results[1]:>8.2f}")
