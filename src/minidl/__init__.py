@@ -82,7 +82,7 @@ def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
     return (lambda fn: fn) if model is None else model
 
 
-from . import accelerator, autograd, backends, cuda, linalg, mps, nn, optim, testing, utils, xpu  # noqa: E402
+from . import accelerator, autograd, backends, cuda, linalg, mps, nn, optim, special, testing, utils, xpu  # noqa: E402
 from .legacy import (  # noqa: E402
     BoolTensor,
     ByteTensor,
@@ -106,6 +106,7 @@ __all__ = [
     "is_tensor", "is_floating_point", "numel", "set_printoptions", "get_printoptions", "return_types",
     "set_num_threads", "get_num_threads", "compile", "save", "load",
     "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "testing",
+    "special",
     "layout", "memory_format", "strided", "contiguous_format", "channels_last", "preserve_format",
     "set_default_device", "get_default_device", "xpu", "mps", "FloatTensor", "DoubleTensor", "HalfTensor",
     "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",

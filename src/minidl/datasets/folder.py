@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..transforms import ToTensor
 from ..transforms._image import pillow
 from ..utils.data.dataset import Dataset
 from .base import transformed
