@@ -266,10 +266,11 @@ class _Plan(NamedTuple):
     fuse_bias: bool  # the bias rides in the GEMM (a column of ones), see _FUSE_BIAS_MAX_K
 
 
-def _plan(x: np.ndarray, geo: _ConvGeometry, n_out: int, bias: bool) -> _Plan:
-    """Pick the widest block B (a divisor of Wo) within the limits above; see the module docstring."""
+def _plan(geo: _ConvGeometry, n_out: int, bias: bool, channels_last: bool) -> _Plan:
+    """Pick the widest block B (a divisor of Wo) within the limits above; see the module docstring.
+    ``channels_last``: the input is stored so (its column matrix is then best built (M, K))."""
     (kh, kw), sw, dw, wo = geo.kernel, geo.stride[1], geo.dilation[1], geo.out_hw[1]
-    cg, og = x.shape[1] // geo.groups, n_out // geo.groups
+    cg, og = geo.x_shape[1] // geo.groups, n_out // geo.groups
     block, span, step = 1, kw, dw
     if og < _WIDE_MAX_OUT and kh * kw * cg < _WIDE_MAX_K and dw == 1 and (cg > 1 or og <= _WIDE_MAX_OUT_ONE_CHANNEL):
         for b in range(2, wo + 1):
@@ -278,7 +279,7 @@ def _plan(x: np.ndarray, geo: _ConvGeometry, n_out: int, bias: bool) -> _Plan:
                 block, span, step = b, width, 1
     # channels as the contiguous axis (channels-last input, or padded into an NHWC buffer) make (M, K)
     # runs of span·C values; otherwise (K, M) rows along W are the long runs
-    channels_last = is_channels_last(x) or any(geo.pads[0] + geo.pads[1])
+    channels_last = channels_last or any(geo.pads[0] + geo.pads[1])
     k_major = block == 1 and (cg == 1 or (cg <= _K_MAJOR_MAX_CHANNELS and not channels_last))
     return _Plan(block, span, step, k_major, bias and kh * span * cg < _FUSE_BIAS_MAX_K)
 
@@ -388,43 +389,119 @@ class Conv2d(Op):
 
     def backward(self, dout, cache, needs=None):
         weight, geo, plan = cache.weight, cache.geo, cache.plan
-        g, o, (kh, kw), cg = geo.groups, dout.shape[1], geo.kernel, weight.shape[1]
-        m = dout.shape[0] * dout.shape[2] * dout.shape[3]
-        # free when dout is channels-last; also turns a zero-stride broadcast dout (from a sum's backward)
-        # into a matrix BLAS can read, instead of NumPy's slow non-BLAS matmul loop
-        d = xp.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(m, o)
+        d = _gemm_rows(dout)
         dw = db = dx = None
         if wants(needs, 1):  # one GEMM gives dW and, through a fused bias's column of ones, dbias
-            dw, db = _weight_grad(_cols_t_matmul(cache, _band_rows(d, g, plan.block)), weight.shape, geo, plan)
+            dw, db = _weight_grad(_cols_t_matmul(cache, _band_rows(d, geo.groups, plan.block)), weight.shape, geo,
+                                  plan)
         if cache.has_bias and wants(needs, 2):
             db = sum_rows(d) if db is None else db
         else:
             db = None
-        if wants(needs, 0) and _transposed_is_same(geo):
-            dx = _conv(dout, _flipped(weight, g), None, _transposed(geo, weight.shape[0]))[0]
-        elif wants(needs, 0) and plan.block > 1:
-            # wide columns: dpatches = dY Tᵀ, one GEMM, added back patch by patch
-            t = _weight_matrix(weight, None, geo, plan)
-            dx = _col2im_patches(xp.matmul(_band_rows(d, g, plan.block), t.transpose(0, 2, 1)), geo, plan)
-        elif wants(needs, 0):
-            dg = d.reshape(m, g, o // g).transpose(1, 0, 2)  # (G, M, O/G), a strided view BLAS reads directly
-            # per kernel offset (i, j), W_ij (O/G, C/G) as a contiguous (G, kh·kw, O/G, C/G) stack
-            wblocks = xp.ascontiguousarray(weight.reshape(g, o // g, cg, kh * kw).transpose(0, 3, 1, 2))
-            dx = _col2im(xp.matmul(dg[:, None], wblocks), geo)  # blocks (G, kh·kw, M, C/G)
+        if wants(needs, 0):
+            dx = _input_grad(dout, d, weight, geo, plan)
         return dx, dw, db
 
 
 conv2d = Conv2d()
 
 
+# ------------------------------------------------------------------------------------------ transposed convolution
+def _transposed_conv_geometry(x: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
+                              groups: Any, dilation: Any) -> _ConvGeometry:
+    """Check a transposed convolution's arguments; return the geometry of the convolution it is the adjoint
+    of, whose input is the (N, C_out, H_out, W_out) output and whose output is the (H, W) input."""
+    op = "conv_transpose2d"
+    check_nchw(op, x)
+    check_nchw(op, weight, "weight", "(in_channels, out_channels/groups, kh, kw)")
+    if not isinstance(groups, int | np.integer) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    c_in, o_per_group, kh, kw = weight.shape
+    if x.shape[1] != c_in:
+        raise ValueError(f"{op}: weight {tuple(weight.shape)} (in_channels, out_channels/groups, kh, kw) expects "
+                         f"an input with {c_in} channels, got input of shape {tuple(x.shape)}")
+    if c_in % groups:
+        raise ValueError(f"{op}: in channels {c_in} (weight {tuple(weight.shape)}) not divisible by groups={groups}")
+    if bias is not None and tuple(getattr(bias, "shape", ())) != (o_per_group * groups,):
+        raise ValueError(f"{op}: bias must have shape ({o_per_group * groups},) for weight {tuple(weight.shape)} "
+                         f"and groups={groups}, got {tuple(getattr(bias, 'shape', ()))}")
+    dtypes = {a.dtype for a in (x, weight, bias) if a is not None}
+    if len(dtypes) > 1:
+        raise TypeError(f"{op}: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
+    stride, dilation = as_pair(op, "stride", stride, 1), as_pair(op, "dilation", dilation, 1)
+    pad, extra = as_pair(op, "padding", padding, 0), as_pair(op, "output_padding", output_padding, 0)
+    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation, strict=True)):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than either stride {stride} or dilation "
+                         f"{dilation} in each dimension")
+    out = tuple((size - 1) * s - 2 * p + d * (k - 1) + e + 1
+                for size, s, p, d, k, e in zip(x.shape[2:], stride, pad, dilation, (kh, kw), extra, strict=True))
+    if min(out) < 1:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} with kernel {(kh, kw)}, stride {stride}, padding "
+                         f"{pad}, dilation {dilation} and output_padding {extra} gives an output of size {out}, "
+                         "which is too small")
+    return _ConvGeometry((x.shape[0], o_per_group * groups, *out), (kh, kw), stride,
+                         ((pad[0], pad[0]), (pad[1], pad[1])), dilation, int(groups), tuple(x.shape[2:]))
+
+
+class ConvTranspose2d(Op):
+    r"""2-D transposed convolution (PyTorch's ``conv_transpose2d``): x (N, C_in, H, W), weight
+    (C_in, C_out/G, kh, kw), bias (C_out,)/None. Each input pixel scatters its kernel into the output:
+
+        y[n, g·C_out/G + o, a·sh + i·dh − ph, b·sw + j·dw − pw] += Σ_c x[n, g·C_in/G + c, a, b] · W[g·C_in/G + c, o, i, j]
+
+    plus bias[o], with H_out = (H − 1)·sh − 2·ph + dh·(kh − 1) + output_padding_h + 1 (W likewise;
+    output_padding < stride or < dilation only adds rows that no window of the forward reached).
+
+    This is the adjoint of the convolution C with the same weight, stride, padding, dilation and groups
+    taking (N, C_out, H_out, W_out) to (N, C_in, H, W): y = Cᵀ x is exactly C's input gradient computed
+    from "dY" = x, and the gradients are C itself,
+
+        dx = C(dy) = conv2d(dy, W),   dW = C's weight gradient for input dy and output gradient x,   dbias = Σ dy,
+
+    so the forward runs :func:`_input_grad` and the backward :func:`_conv` and :func:`_weight_grad`: the
+    convolution's own kernels, nothing of its own. Cache: x, the weight and C's geometry and GEMM plan.
+    The same math as loops: :class:`minidl.ops.reference.ConvTranspose2d`.
+    """
+
+    name = "conv_transpose2d"
+    saves = (0, 1)
+
+    def forward(self, x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        geo = _transposed_conv_geometry(x, weight, bias, stride, padding, output_padding, groups, dilation)
+        plan = _plan(geo, weight.shape[0], False, False)
+        out = _input_grad(x, _gemm_rows(x), weight, geo, plan)
+        if bias is not None:
+            nhwc = out.transpose(0, 2, 3, 1)
+            nhwc += bias
+        return out, (x, weight, geo, bias is not None)
+
+    def backward(self, dout, cache, needs=None):
+        x, weight, geo, has_bias = cache
+        dx = dw = db = None
+        if wants(needs, 0):
+            dx, cols, xh, plan = _conv(dout, weight, None, geo)
+            source = Conv2dCache(cols, xh if cols is None else None, weight, geo, plan, False)
+        elif wants(needs, 1):  # the columns of dy without the GEMM of dx
+            plan = _plan(geo, weight.shape[0], False, is_channels_last(dout))
+            source = Conv2dCache(None, _padded_nhwc(dout, geo), weight, geo, plan, False)
+        if wants(needs, 1):
+            dw = _weight_grad(_cols_t_matmul(source, _band_rows(_gemm_rows(x), geo.groups, plan.block)),
+                              weight.shape, geo, plan)[0]
+        if has_bias and wants(needs, 2):
+            db = sum_rows(_gemm_rows(dout))
+        return dx, dw, db
+
+
+conv_transpose2d = ConvTranspose2d()
+
+
 def _conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
           geo: _ConvGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Plan]:
     """The forward computation: output (NCHW view of NHWC memory), column matrix (None when it was built
     slab by slab, see _SLAB_BYTES), padded NHWC input and GEMM plan."""
-    plan = _plan(x, geo, weight.shape[0], bias is not None)
+    plan = _plan(geo, weight.shape[0], bias is not None, is_channels_last(x))
     n, o, g = x.shape[0], weight.shape[0], geo.groups
-    pads = geo.pads
-    xh = (pad_nchw(x, pads, 0, channels_last=True) if any(pads[0] + pads[1]) else x).transpose(0, 2, 3, 1)
+    xh = _padded_nhwc(x, geo)
     t = _weight_matrix(weight, bias if plan.fuse_bias else None, geo, plan)
     slabs = _slabs(xh, geo, plan)
     if slabs is None:
@@ -443,6 +520,37 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
         per_sample = out.reshape(n, -1)
         per_sample += xp.tile(bias, geo.out_hw[0] * geo.out_hw[1])
     return out.transpose(0, 3, 1, 2), cols, xh, plan
+
+
+def _padded_nhwc(x: np.ndarray, geo: _ConvGeometry) -> np.ndarray:
+    """The convolution's input, zero-padded, as an NHWC array (a free view when there is no padding)."""
+    pads = geo.pads
+    return (pad_nchw(x, pads, 0, channels_last=True) if any(pads[0] + pads[1]) else x).transpose(0, 2, 3, 1)
+
+
+def _gemm_rows(a: np.ndarray) -> np.ndarray:
+    """An NCHW array as the GEMMs' row matrix (N·H·W, C): free when ``a`` is stored channels-last; the copy
+    otherwise also turns a zero-stride broadcast array (from a sum's backward) into one BLAS can read,
+    instead of NumPy's slow non-BLAS matmul loop."""
+    n, c, h, w = a.shape
+    return xp.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
+
+
+def _input_grad(dout: np.ndarray, d: np.ndarray, weight: np.ndarray, geo: _ConvGeometry,
+                plan: _Plan) -> np.ndarray:
+    """dL/dx of the convolution ``geo`` from dL/dy (``dout``, NCHW, and ``d``, its GEMM rows), in whichever
+    of the three forms of the module docstring moves least memory; an NCHW view of NHWC memory. It is also
+    the transposed convolution's forward pass (:class:`ConvTranspose2d`)."""
+    g, o, (kh, kw), cg = geo.groups, weight.shape[0], geo.kernel, weight.shape[1]
+    if _transposed_is_same(geo):
+        return _conv(dout, _flipped(weight, g), None, _transposed(geo, o))[0]
+    if plan.block > 1:  # wide columns: dpatches = dY Tᵀ, one GEMM, added back patch by patch
+        t = _weight_matrix(weight, None, geo, plan)
+        return _col2im_patches(xp.matmul(_band_rows(d, g, plan.block), t.transpose(0, 2, 1)), geo, plan)
+    dg = d.reshape(-1, g, o // g).transpose(1, 0, 2)  # (G, M, O/G), a strided view BLAS reads directly
+    # per kernel offset (i, j), W_ij (O/G, C/G) as a contiguous (G, kh·kw, O/G, C/G) stack
+    wblocks = xp.ascontiguousarray(weight.reshape(g, o // g, cg, kh * kw).transpose(0, 3, 1, 2))
+    return _col2im(xp.matmul(dg[:, None], wblocks), geo)  # blocks (G, kh·kw, M, C/G)
 
 
 def _slabs(xh: np.ndarray, geo: _ConvGeometry, plan: _Plan) -> list[slice] | None:
@@ -466,7 +574,7 @@ def _cols_t_matmul(cache: Conv2dCache, d: np.ndarray) -> np.ndarray:
         return xp.matmul(cache.cols.transpose(0, 2, 1), d)
     geo, plan, xh = cache.geo, cache.plan, cache.padded
     rows, total = geo.out_hw[0] * geo.out_hw[1] // plan.block, None
-    for s in _slabs(xh, geo, plan):
+    for s in _slabs(xh, geo, plan) or [slice(0, xh.shape[0])]:
         part = xp.matmul(_im2col(xh[s], geo, plan, ones=plan.fuse_bias).transpose(0, 2, 1),
                          d[:, s.start * rows:s.stop * rows])
         total = part if total is None else xp.add(total, part, out=total)
@@ -474,13 +582,17 @@ def _cols_t_matmul(cache: Conv2dCache, d: np.ndarray) -> np.ndarray:
 
 
 def _transposed(geo: _ConvGeometry, n_out: int) -> _ConvGeometry:
-    """Geometry of dx = conv(dY, flipped W) for stride 1: padding d(k − 1) − p per side turns the
-    (Ho, Wo) gradient back into (H, W)."""
+    """Geometry of dx = conv(dY, flipped W) for stride 1: padding d(k − 1) − p_lo before and what makes the
+    output (H, W) after (d(k − 1) − p_hi, plus what a transposed convolution's output_padding adds) turns
+    the (Ho, Wo) gradient back into (H, W)."""
     n, c = geo.x_shape[:2]
-    (kh, kw), (dh, dw), ((top, bottom), (left, right)) = geo.kernel, geo.dilation, geo.pads
-    pads = ((dh * (kh - 1) - top, dh * (kh - 1) - bottom), (dw * (kw - 1) - left, dw * (kw - 1) - right))
-    return _ConvGeometry((n, n_out, *geo.out_hw), geo.kernel, (1, 1), pads, geo.dilation, geo.groups,
-                         tuple(geo.x_shape[2:]))
+    pads = []
+    for size, n_o, k, d, (lo, _) in zip(geo.x_shape[2:], geo.out_hw, geo.kernel, geo.dilation, geo.pads,
+                                        strict=True):
+        before = d * (k - 1) - lo
+        pads.append((before, size - n_o - before + d * (k - 1)))
+    return _ConvGeometry((n, n_out, *geo.out_hw), geo.kernel, (1, 1), (pads[0], pads[1]), geo.dilation,
+                         geo.groups, tuple(geo.x_shape[2:]))
 
 
 def _transposed_is_same(geo: _ConvGeometry) -> bool:
