@@ -8,7 +8,7 @@ from ._memory import keep_freed_memory as keep_freed_memory  # the documented op
 from ._memory import keep_freed_memory_if_asked
 from .activation import activations, leaky_relu, log_softmax, prelu, relu, sigmoid, softmax, tanh
 from .base import Op, wants
-from .conv import conv2d
+from .conv import conv2d, conv_transpose2d
 from .ctc import ctc_loss
 from .dropout import dropout
 from .elementwise import (
@@ -42,7 +42,8 @@ from .loss import (
     pointwise_losses,
 )
 from .norm import batch_norm, group_norm, layer_norm, local_response_norm
-from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .pad import pad
+from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from .reduce import amax, amin, cumprod, cumsum, logsumexp, mean, norm, prod, sum
 from .shape import (
     cat,
@@ -73,6 +74,7 @@ __all__ = [
     "matmul", "linear", "einsum",
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "activations", "prelu",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "conv_transpose2d", "adaptive_max_pool2d", "max_unpool2d", "pad",
     "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "pointwise_losses", "ctc_loss",

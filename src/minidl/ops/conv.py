@@ -445,9 +445,10 @@ def _transposed_conv_geometry(x: Any, weight: Any, bias: Any, stride: Any, paddi
 
 class ConvTranspose2d(Op):
     r"""2-D transposed convolution (PyTorch's ``conv_transpose2d``): x (N, C_in, H, W), weight
-    (C_in, C_out/G, kh, kw), bias (C_out,)/None. Each input pixel scatters its kernel into the output:
+    (C_in, C_out/G, kh, kw), bias (C_out,)/None. Each input pixel scatters its kernel into the output: with
+    c ranging over group g's input channels g·C_in/G ≤ c < (g + 1)·C_in/G,
 
-        y[n, g·C_out/G + o, a·sh + i·dh − ph, b·sw + j·dw − pw] += Σ_c x[n, g·C_in/G + c, a, b] · W[g·C_in/G + c, o, i, j]
+        y[n, g·C_out/G + o, a·sh + i·dh − ph, b·sw + j·dw − pw] += Σ_c x[n, c, a, b] · W[c, o, i, j]
 
     plus bias[o], with H_out = (H − 1)·sh − 2·ph + dh·(kh − 1) + output_padding_h + 1 (W likewise;
     output_padding < stride or < dilation only adds rows that no window of the forward reached).

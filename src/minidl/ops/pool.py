@@ -1,4 +1,4 @@
-"""2-D pooling: max, average and adaptive average, NCHW as in PyTorch.
+"""2-D pooling: max, average, adaptive average and adaptive max, and max unpooling, NCHW as in PyTorch.
 
 Window ops run as whole-batch array ops over strided views (:func:`~minidl.ops.conv.window_slices`): the
 view of kernel offset (i, j) covers every output at once. Pairwise ``np.maximum`` / ``np.add`` over views
@@ -83,10 +83,15 @@ class MaxPool2d(Op):
     name = "max_pool2d"
     saves = (0, -1)
 
-    def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, indices_out=None):
         geo = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
         xw = _neg_inf_padded(x, geo)
         out = _separable(xw, geo, xp.maximum)
+        if indices_out is not None:  # PyTorch's return_indices: the argmax's flat index h·W + w in its plane
+            (sh, sw), (dh, dw), (ph, pw), (ho, wo) = geo.stride, geo.dilation, geo.padding, geo.out_hw
+            rows, cols = np.arange(ho) * sh - ph, np.arange(wo) * sw - pw
+            positions = [(rows + i * dh)[:, None] * geo.x_shape[3] + (cols + j * dw) for i, j, _, _ in geo.slices()]
+            indices_out.append(_first_max_indices(xw, out, [(r, c) for _, _, r, c in geo.slices()], positions))
         return out, (xw, out, geo)
 
     def backward(self, dout, cache, needs=None):
@@ -99,27 +104,65 @@ class MaxPool2d(Op):
                        for k, s, d in zip(geo.kernel, geo.stride, geo.dilation, strict=True))
         if not geo.tiles:
             dxw.fill(0)
-        # hit: outputs whose first max sits at this offset; free: outputs whose max no earlier offset took.
-        # Bool masks are cheap contiguous passes; per offset only two passes touch the strided views.
-        hit = empty_nchw(dout.shape, bool, cl)
-        free = empty_nchw(dout.shape, bool, cl)
         share = None if disjoint else empty_nchw(dout.shape, dout.dtype, cl)
-        last = geo.kernel[0] * geo.kernel[1] - 1
-        for k, (_, _, rows, cols) in enumerate(geo.slices()):
-            xp.equal(xw[..., rows, cols], out, out=hit)
-            if k:
-                xp.logical_and(hit, free, out=hit)
+        windows = [(rows, cols) for _, _, rows, cols in geo.slices()]
+        for (rows, cols), hit in zip(windows, _first_max_hits(xw, out, windows, cl), strict=True):
             if disjoint:  # every element is in one window: write its gradient directly
                 xp.multiply(hit, dout, out=dxw[..., rows, cols])
             else:
                 xp.multiply(hit, dout, out=share)
                 dxw[..., rows, cols] += share
-            if k == 0:
-                xp.logical_not(hit, out=free)
-            elif k < last:
-                xp.logical_xor(free, hit, out=free)  # free & ~hit, as hit ⊆ free
         (top, left), (h, w) = geo.padding, geo.x_shape[2:]
         return (dxw[..., top:top + h, left:left + w],)
+
+
+def _first_max_hits(x: np.ndarray, out: np.ndarray, windows: list[tuple[Any, Any]],
+                    channels_last: bool) -> Iterator[np.ndarray]:
+    """For each window offset in row-major order, given as the index pair (rows, cols) whose view
+    ``x[..., rows, cols]`` holds that offset's element of every window, the mask of the outputs whose first
+    maximum sits there (PyTorch's rule for ties). Each mask is overwritten by the next one: use it first.
+
+    free marks the outputs whose maximum no earlier offset took; bool masks are cheap contiguous passes, so
+    per offset only two passes touch the (strided or gathered) views.
+    """
+    hit = empty_nchw(out.shape, bool, channels_last)
+    free = empty_nchw(out.shape, bool, channels_last)
+    last = len(windows) - 1
+    for k, (rows, cols) in enumerate(windows):
+        xp.equal(x[..., rows, cols], out, out=hit)
+        if k:
+            xp.logical_and(hit, free, out=hit)
+        yield hit
+        if k == 0:
+            xp.logical_not(hit, out=free)
+        elif k < last:
+            xp.logical_xor(free, hit, out=free)  # free & ~hit, as hit ⊆ free
+
+
+def _first_max_indices(x: np.ndarray, out: np.ndarray, windows: list[tuple[Any, Any]],
+                       positions: list[np.ndarray]) -> np.ndarray:
+    """The flat index (within its (H, W) plane) of each output's first maximum: ``positions[k]`` (Ho, Wo)
+    holds where offset k of each window sits in the plane. int64, like PyTorch's indices."""
+    indices = xp.zeros(out.shape, dtype=np.int64)
+    for hit, where in zip(_first_max_hits(x, out, windows, False), positions, strict=True):
+        xp.copyto(indices, xp.asarray(where), where=hit)
+    return indices
+
+
+def _scatter_planes(values: np.ndarray, indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """An array of ``shape`` (N, C, H, W) holding Σ values[n, c, ...] at flat plane positions indices[n, c, ...]
+    (repeated positions add up)."""
+    planes = shape[0] * shape[1]
+    size = shape[2] * shape[3]
+    flat = indices.reshape(planes, -1) + (np.arange(planes) * size)[:, None]
+    sums = xp.bincount(flat.ravel(), weights=values.reshape(planes, -1).ravel(), minlength=planes * size)
+    return sums.astype(values.dtype, copy=False).reshape(shape)
+
+
+def _gather_planes(a: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """out[n, c, ...] = a[n, c] at flat plane position indices[n, c, ...]; the shape of ``indices``."""
+    planes = a.shape[0] * a.shape[1]
+    return a.reshape(planes, -1)[np.arange(planes)[:, None], indices.reshape(planes, -1)].reshape(indices.shape)
 
 
 def _separable(x: np.ndarray, geo: _PoolGeometry, ufunc: np.ufunc) -> np.ndarray:
@@ -237,6 +280,22 @@ class AvgPool2d(Op):
         return (dx,)
 
 
+def _adaptive_windows(size: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of PyTorch's n adaptive windows over ``size``: ⌊a·size/n⌋ ≤ t < ⌈(a+1)·size/n⌉."""
+    o = np.arange(n)
+    return (o * size) // n, -((-(o + 1) * size) // n)
+
+
+def _adaptive_output_size(op: str, x: Any, output_size: Any) -> Pair:
+    """(oh, ow) from an int or a pair; ``None`` in the pair keeps that input size."""
+    check_nchw(op, x)
+    sizes = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    sizes = [x.shape[2 + a] if s is None else s for a, s in enumerate(sizes)]
+    return as_pair(op, "output_size", sizes, 1)
+
+
 class AdaptiveAvgPool2d(Op):
     r"""Average pooling to a fixed output size (oh, ow), PyTorch's ``adaptive_avg_pool2d``.
 
@@ -249,16 +308,10 @@ class AdaptiveAvgPool2d(Op):
     saves = ()
 
     def forward(self, x, output_size):
-        check_nchw("adaptive_avg_pool2d", x)
-        sizes = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
-        if len(sizes) != 2:
-            raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
-        sizes = [x.shape[2 + a] if s is None else s for a, s in enumerate(sizes)]
-        oh, ow = as_pair("adaptive_avg_pool2d", "output_size", sizes, 1)
+        oh, ow = _adaptive_output_size("adaptive_avg_pool2d", x, output_size)
         mats = []
         for n, size in ((oh, x.shape[2]), (ow, x.shape[3])):
-            o = np.arange(n)
-            start, end = (o * size) // n, -((-(o + 1) * size) // n)
+            start, end = _adaptive_windows(size, n)
             mats.append(_band(size, start, end, 1.0 / (end - start), x.dtype))
         return _contract_hw(x, *mats), tuple(mats)
 
@@ -266,4 +319,88 @@ class AdaptiveAvgPool2d(Op):
         return (_separable_grad(dout, cache),)
 
 
-max_pool2d, avg_pool2d, adaptive_avg_pool2d = MaxPool2d(), AvgPool2d(), AdaptiveAvgPool2d()
+class AdaptiveMaxPool2d(Op):
+    r"""Max pooling to a fixed output size (oh, ow), PyTorch's ``adaptive_max_pool2d``: y[n, c, a, b] is the
+    maximum of x[n, c] over rows ⌊a·H/oh⌋ ≤ h < ⌈(a+1)·H/oh⌉ and columns ⌊b·W/ow⌋ ≤ w < ⌈(b+1)·W/ow⌉.
+
+    dL/dx: each output's gradient goes to its window's first maximum in row-major order (as PyTorch), summed
+    where overlapping windows share it. Windows differ in size, so offset i of window a reads row
+    min(start_a + i, end_a − 1): a short window repeats its last row, which changes neither the maximum nor
+    the first one. The forward folds ``np.maximum`` over those gathered rows, then columns; the backward
+    finds the argmax (:func:`_first_max_hits`) and adds the gradients there. ``indices_out``: a list the
+    argmax's flat indices h·W + w are appended to (PyTorch's ``return_indices``). Cache: x and y.
+    The same math as loops: :class:`minidl.ops.reference.AdaptiveMaxPool2d`.
+    """
+
+    name = "adaptive_max_pool2d"
+    saves = (0, -1)
+
+    def forward(self, x, output_size, indices_out=None):
+        out_hw = _adaptive_output_size("adaptive_max_pool2d", x, output_size)
+        rows, cols = (_adaptive_offsets(size, n) for size, n in zip(x.shape[2:], out_hw, strict=True))
+        out = _fold(xp.maximum, [x[..., rows[:, i], :] for i in range(rows.shape[1])])
+        out = _fold(xp.maximum, [out[..., cols[:, j]] for j in range(cols.shape[1])])
+        cache = (x, out, rows, cols)
+        if indices_out is not None:
+            indices_out.append(_adaptive_argmax(*cache))
+        return out, cache
+
+    def backward(self, dout, cache, needs=None):
+        return (_scatter_planes(dout, _adaptive_argmax(*cache), cache[0].shape),)
+
+
+def _adaptive_offsets(size: int, n: int) -> np.ndarray:
+    """(n, K) input indices of the adaptive windows, K the longest window; short windows repeat their end."""
+    start, end = _adaptive_windows(size, n)
+    return np.minimum(start[:, None] + np.arange(int(np.max(end - start))), end[:, None] - 1)
+
+
+def _adaptive_argmax(x: np.ndarray, out: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Flat plane indices of the first maxima of the adaptive windows (offsets (i, j) row-major)."""
+    windows, positions = [], []
+    for i in range(rows.shape[1]):
+        for j in range(cols.shape[1]):
+            windows.append((rows[:, i, None], cols[None, :, j]))
+            positions.append(rows[:, i, None] * x.shape[3] + cols[None, :, j])
+    return _first_max_indices(x, out, windows, positions)
+
+
+class MaxUnpool2d(Op):
+    r"""The partial inverse of max pooling, PyTorch's ``max_unpool2d``: y (N, C, H, W) is zero except at the
+    flat plane positions indices[n, c, a, b] = h·W + w, which receive x[n, c, a, b].
+
+    dL/dx[n, c, a, b] = dL/dy[n, c] at indices[n, c, a, b] (a gather). ``output_size`` (H, W).
+    Cache: the indices (input 1). The same math as loops: :class:`minidl.ops.reference.MaxUnpool2d`.
+    """
+
+    name = "max_unpool2d"
+    saves = (1,)
+
+    def forward(self, x, indices, output_size):
+        h, w = _check_unpool("max_unpool2d", x, indices, output_size)
+        out = xp.zeros((*x.shape[:2], h, w), dtype=x.dtype)
+        planes = x.shape[0] * x.shape[1]
+        out.reshape(planes, -1)[np.arange(planes)[:, None], indices.reshape(planes, -1)] = x.reshape(planes, -1)
+        return out, indices
+
+    def backward(self, dout, cache, needs=None):
+        return _gather_planes(dout, cache), None
+
+
+def _check_unpool(op: str, x: Any, indices: Any, output_size: Any) -> Pair:
+    """(H, W) after checking x, its indices and that every index falls inside an (H, W) plane."""
+    check_nchw(op, x)
+    h, w = as_pair(op, "output_size", output_size, 0)
+    if not (hasattr(indices, "dtype") and np.issubdtype(indices.dtype, np.integer)):
+        raise TypeError(f"{op}: indices must be an integer array, got {getattr(indices, 'dtype', type(indices))}")
+    if tuple(indices.shape) != tuple(x.shape):
+        raise ValueError(f"{op}: indices of shape {tuple(indices.shape)} must have the input's shape "
+                         f"{tuple(x.shape)}")
+    if indices.size and (indices.min() < 0 or indices.max() >= h * w):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise ValueError(f"{op}: found an invalid max index {bad} (output planes are of size {h}x{w})")
+    return h, w
+
+
+max_pool2d, avg_pool2d = MaxPool2d(), AvgPool2d()
+adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d = AdaptiveAvgPool2d(), AdaptiveMaxPool2d(), MaxUnpool2d()

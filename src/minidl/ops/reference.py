@@ -1,6 +1,6 @@
 r"""Reference kernels: the math of the layer ops as plain loops, for reading and as the tests' oracle.
 
-The fast ops (:mod:`.conv`, :mod:`.pool`, :mod:`.norm`, :mod:`.loss`, :mod:`.linalg`) choose among memory
+The fast ops (:mod:`.conv`, :mod:`.pool`, :mod:`.pad`, :mod:`.norm`, :mod:`.loss`, :mod:`.linalg`) choose among memory
 layouts, GEMM shapes and fused passes. Each class here computes the same function straight from the formula
 in the fast op's docstring: a loop over output positions (and over the values of each normalised group),
 written so that every line is one term of the formula. Read these first; read the fast file for how the
@@ -25,11 +25,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from .base import Op
-from .conv import Pair, _check_conv, as_pair, conv_padding, output_hw
-from .pool import _pool_geometry
+from .conv import Pair, _check_conv, _transposed_conv_geometry, as_pair, conv_padding, output_hw
+from .pad import MODES as PAD_MODES
+from .pad import _pieces, pad_sizes
+from .pool import _adaptive_output_size, _adaptive_windows, _check_unpool, _pool_geometry
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "log_softmax",
-           "softmax_cross_entropy", "linear"]
+__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "pad",
+           "batch_norm", "layer_norm", "log_softmax", "softmax_cross_entropy", "linear"]
 
 
 def _windows(out_hw: Pair, kernel: Pair, stride: Pair, dilation: Pair) -> Iterator[tuple[int, int, slice, slice]]:
@@ -88,6 +90,45 @@ class Conv2d(Op):
                         db[o] += dout[n, o, a, b]
         (top, _), (left, _) = pads
         return dxpad[:, :, top:top + x_shape[2], left:left + x_shape[3]], dw, db
+
+
+class ConvTranspose2d(Op):
+    r"""Every input pixel (a, b) scatters its kernel into the output: for each filter c of x's group,
+    ypad[n, group's outputs, a·sh + i·dh, b·sw + j·dw] += x[n, c, a, b] · W[c, :, i, j]; y is ypad without
+    its padding (rows past H_out + ph only exist for output_padding), plus bias.
+
+    Backward, per input pixel: dx[n, c, a, b] = Σ dypad[window] · W[c], dW[c] += x[n, c, a, b] · dypad[window],
+    dbias = Σ dy. Fast version: :class:`minidl.ops.conv.ConvTranspose2d`.
+    """
+
+    name = "conv_transpose2d"
+
+    def forward(self, x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        geo = _transposed_conv_geometry(x, weight, bias, stride, padding, output_padding, groups, dilation)
+        (kh, kw), ((ph, _), (pw, _)), (h_out, w_out) = geo.kernel, geo.pads, geo.x_shape[2:]
+        c_per_group, o_per_group = x.shape[1] // groups, weight.shape[1]
+        ypad = np.zeros((x.shape[0], geo.x_shape[1], h_out + 2 * ph, w_out + 2 * pw), dtype=x.dtype)
+        for n, c in np.ndindex(*x.shape[:2]):
+            outs = slice(c // c_per_group * o_per_group, (c // c_per_group + 1) * o_per_group)
+            for a, b, rows, cols in _windows(x.shape[2:], (kh, kw), geo.stride, geo.dilation):
+                ypad[n, outs, rows, cols] += x[n, c, a, b] * weight[c]
+        out = ypad[:, :, ph:ph + h_out, pw:pw + w_out]
+        if bias is not None:
+            out = out + bias[:, None, None]
+        return out, (x, weight, bias is not None, geo)
+
+    def backward(self, dout, cache, needs=None):
+        x, weight, has_bias, geo = cache
+        (ph, _), (pw, _) = geo.pads
+        dypad = np.pad(dout, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        dx, dw = np.zeros_like(x), np.zeros_like(weight)
+        c_per_group, o_per_group = x.shape[1] // geo.groups, weight.shape[1]
+        for n, c in np.ndindex(*x.shape[:2]):
+            outs = slice(c // c_per_group * o_per_group, (c // c_per_group + 1) * o_per_group)
+            for a, b, rows, cols in _windows(x.shape[2:], geo.kernel, geo.stride, geo.dilation):
+                dx[n, c, a, b] = np.sum(dypad[n, outs, rows, cols] * weight[c])
+                dw[c] += x[n, c, a, b] * dypad[n, outs, rows, cols]
+        return dx, dw, dout.sum(axis=(0, 2, 3)) if has_bias else None
 
 
 # ------------------------------------------------------------------------------------------------ pooling
@@ -161,6 +202,107 @@ class AvgPool2d(Op):
                 r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)  # ... and to the real one
                 divisor = divisor_override or (padded_size if count_include_pad else (r1 - r0) * (c1 - c0))
                 yield a, b, slice(r0, r1), slice(c0, c1), divisor
+
+
+class AdaptiveMaxPool2d(Op):
+    r"""y[n, c, a, b] = max of x[n, c] over rows ⌊a·H/oh⌋ ≤ h < ⌈(a+1)·H/oh⌉, columns ⌊b·W/ow⌋ ≤ w < ⌈(b+1)·W/ow⌉.
+
+    Backward: each dy goes to its window's first maximum in row-major order. Fast version:
+    :class:`minidl.ops.pool.AdaptiveMaxPool2d`.
+    """
+
+    name = "adaptive_max_pool2d"
+
+    def forward(self, x, output_size, indices_out=None):
+        oh, ow = _adaptive_output_size(self.name, x, output_size)
+        (r0, r1), (c0, c1) = _adaptive_windows(x.shape[2], oh), _adaptive_windows(x.shape[3], ow)
+        out = np.zeros((*x.shape[:2], oh, ow), dtype=x.dtype)
+        indices = np.zeros(out.shape, dtype=np.int64)
+        for n, c, a, b in np.ndindex(*out.shape):
+            window = x[n, c, r0[a]:r1[a], c0[b]:c1[b]]
+            i, j = np.unravel_index(np.argmax(window), window.shape)
+            out[n, c, a, b] = window[i, j]
+            indices[n, c, a, b] = (r0[a] + i) * x.shape[3] + c0[b] + j
+        if indices_out is not None:
+            indices_out.append(indices)
+        return out, (indices, x.shape)
+
+    def backward(self, dout, cache, needs=None):
+        indices, x_shape = cache
+        dx = np.zeros(x_shape, dtype=dout.dtype)
+        for n, c, a, b in np.ndindex(*dout.shape):
+            h, w = divmod(indices[n, c, a, b], x_shape[3])
+            dx[n, c, h, w] += dout[n, c, a, b]
+        return (dx,)
+
+
+class MaxUnpool2d(Op):
+    r"""y[n, c] is zero but at flat position indices[n, c, a, b] = h·W + w, which holds x[n, c, a, b].
+    Backward: dx[n, c, a, b] = dy[n, c, h, w]. Fast version: :class:`minidl.ops.pool.MaxUnpool2d`."""
+
+    name = "max_unpool2d"
+
+    def forward(self, x, indices, output_size):
+        h, w = _check_unpool(self.name, x, indices, output_size)
+        out = np.zeros((*x.shape[:2], h, w), dtype=x.dtype)
+        for n, c, a, b in np.ndindex(*x.shape):
+            out[n, c, indices[n, c, a, b] // w, indices[n, c, a, b] % w] = x[n, c, a, b]
+        return out, (indices, w)
+
+    def backward(self, dout, cache, needs=None):
+        indices, w = cache
+        dx = np.zeros(indices.shape, dtype=dout.dtype)
+        for n, c, a, b in np.ndindex(*indices.shape):
+            dx[n, c, a, b] = dout[n, c, indices[n, c, a, b] // w, indices[n, c, a, b] % w]
+        return dx, None
+
+
+# ------------------------------------------------------------------------------------------------ padding
+def _pad_source(j: int, size: int, lo: int, hi: int, mode: str) -> int | None:
+    """The input index output index j of a padded axis reads (None: the fill value)."""
+    u = j - lo  # the position on the original axis
+    if mode == "constant":
+        return u if 0 <= u < size else None
+    if mode == "reflect":
+        return -u if u < 0 else 2 * (size - 1) - u if u >= size else u
+    if mode == "replicate":
+        return min(max(u, 0), size - 1)
+    cut = max(-lo, 0)  # circular: crop by the negative paddings, then wrap around what is left
+    return cut + (j - max(lo, 0)) % (size - cut - max(-hi, 0))
+
+
+class Pad(Op):
+    r"""y[..., j₁, j₂, …] = x[..., s₁(j₁), s₂(j₂), …], each padded axis mapping its output index to an input
+    index by the mode's formula (:func:`_pad_source`), or the fill value for constant padding outside x.
+    Backward: dx[..., s(j)] += dy[..., j] for every output index. Fast version: :class:`minidl.ops.pad.Pad`.
+    """
+
+    name = "pad"
+
+    def forward(self, x, pad, mode="constant", value=0.0):
+        if mode not in PAD_MODES:
+            raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+        sizes = pad_sizes(self.name, x.shape, pad)
+        lead = x.ndim - len(sizes)
+        for k, (lo, hi) in enumerate(sizes):
+            _pieces(self.name, x.shape[lead + k], lo, hi, mode, lead + k)  # PyTorch's size checks
+        spatial = [(size, lo, hi) for size, (lo, hi) in zip(x.shape[lead:], sizes, strict=True)]
+        out = np.full(x.shape[:lead] + tuple(s + lo + hi for s, lo, hi in spatial),
+                      np.asarray(value or 0).astype(x.dtype), dtype=x.dtype)
+        sources = {}
+        for j in np.ndindex(*out.shape[lead:]):
+            src = tuple(_pad_source(i, *axis, mode) for i, axis in zip(j, spatial, strict=True))
+            if None not in src:
+                out[(Ellipsis, *j)] = x[(Ellipsis, *src)]
+                sources[j] = src
+        return out, (sources, x.shape)
+
+    def backward(self, dout, cache, needs=None):
+        sources, x_shape = cache
+        dx = np.zeros(x_shape, dtype=dout.dtype)
+        for j, src in sources.items():
+            dx[(Ellipsis, *src)] += dout[(Ellipsis, *j)]
+        return (dx,)
 
 
 # ------------------------------------------------------------------------------------------------ normalisation
@@ -367,6 +509,7 @@ class Linear(Op):
         return dx.reshape(x_shape), dw, db
 
 
-conv2d, max_pool2d, avg_pool2d = Conv2d(), MaxPool2d(), AvgPool2d()
+conv2d, conv_transpose2d, pad = Conv2d(), ConvTranspose2d(), Pad()
+max_pool2d, avg_pool2d, adaptive_max_pool2d, max_unpool2d = MaxPool2d(), AvgPool2d(), AdaptiveMaxPool2d(), MaxUnpool2d()
 batch_norm, layer_norm = BatchNorm(), LayerNorm()
 log_softmax, softmax_cross_entropy, linear = LogSoftmax(), SoftmaxCrossEntropy(), Linear()
