@@ -42,9 +42,10 @@ from .loss import (
     pointwise_losses,
 )
 from .norm import batch_norm, group_norm, layer_norm, local_response_norm
-from .pad import pad
+from .padding import pad
 from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from .reduce import amax, amin, cumprod, cumsum, logsumexp, mean, norm, prod, sum
+from .resample import interpolate
 from .shape import (
     cat,
     expand,
@@ -61,6 +62,7 @@ from .shape import (
     view_of,
     view_scatter,
 )
+from .sliding_blocks import fold, unfold
 
 keep_freed_memory_if_asked()  # opt-in (MINIDL_MALLOC_TUNING=1): it tunes the whole process's allocator (see _memory)
 
@@ -74,7 +76,7 @@ __all__ = [
     "matmul", "linear", "einsum",
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "activations", "prelu",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "conv_transpose2d", "adaptive_max_pool2d", "max_unpool2d", "pad",
+    "conv_transpose2d", "adaptive_max_pool2d", "max_unpool2d", "pad", "interpolate", "unfold", "fold",
     "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "pointwise_losses", "ctc_loss",

@@ -1,7 +1,8 @@
 r"""Reference kernels: the math of the layer ops as plain loops, for reading and as the tests' oracle.
 
-The fast ops (:mod:`.conv`, :mod:`.pool`, :mod:`.pad`, :mod:`.norm`, :mod:`.loss`, :mod:`.linalg`) choose among memory
-layouts, GEMM shapes and fused passes. Each class here computes the same function straight from the formula
+The fast ops (:mod:`.conv`, :mod:`.pool`, :mod:`.padding`, :mod:`.resample`, :mod:`.sliding_blocks`,
+:mod:`.norm`, :mod:`.loss`, :mod:`.linalg`) choose among memory layouts, GEMM shapes and fused passes. Each
+class here computes the same function straight from the formula
 in the fast op's docstring: a loop over output positions (and over the values of each normalised group),
 written so that every line is one term of the formula. Read these first; read the fast file for how the
 same sums are arranged to be fast.
@@ -26,12 +27,14 @@ import numpy as np
 
 from .base import Op
 from .conv import Pair, _check_conv, _transposed_conv_geometry, as_pair, conv_padding, output_hw
-from .pad import MODES as PAD_MODES
-from .pad import _pieces, pad_sizes
+from .padding import MODES as PAD_MODES
+from .padding import _pieces, pad_sizes
 from .pool import _adaptive_output_size, _adaptive_windows, _check_unpool, _pool_geometry
+from .sliding_blocks import _blocks
 
 __all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "pad",
-           "batch_norm", "layer_norm", "log_softmax", "softmax_cross_entropy", "linear"]
+           "interpolate", "unfold", "fold", "batch_norm", "layer_norm", "log_softmax", "softmax_cross_entropy",
+           "linear"]
 
 
 def _windows(out_hw: Pair, kernel: Pair, stride: Pair, dilation: Pair) -> Iterator[tuple[int, int, slice, slice]]:
@@ -257,6 +260,59 @@ class MaxUnpool2d(Op):
         return dx, None
 
 
+class Unfold(Op):
+    r"""cols[n, :, a·Wo + b] = the window of block (a, b), xpad[n, :, a·sh + i·dh, b·sw + j·dw] in (c, i, j)
+    order. Backward: each column added back onto its window of dxpad. Fast version:
+    :class:`minidl.ops.sliding_blocks.Unfold`."""
+
+    name = "unfold"
+
+    def forward(self, x, kernel_size, dilation=1, padding=0, stride=1):
+        geo = _blocks(self.name, x.shape, kernel_size, dilation, padding, stride)
+        (ph, pw), wo = geo.padding, geo.out_hw[1]
+        xpad = _pad(x, ph, ph, pw, pw)
+        cols = np.zeros((x.shape[0], x.shape[1] * geo.kernel[0] * geo.kernel[1], geo.out_hw[0] * wo), dtype=x.dtype)
+        for a, b, rows, columns in _windows(geo.out_hw, geo.kernel, geo.stride, geo.dilation):
+            cols[:, :, a * wo + b] = xpad[:, :, rows, columns].reshape(x.shape[0], -1)
+        return cols, (geo, xpad.shape)
+
+    def backward(self, dout, cache, needs=None):
+        geo, padded_shape = cache
+        dxpad = np.zeros(padded_shape, dtype=dout.dtype)
+        for a, b, rows, columns in _windows(geo.out_hw, geo.kernel, geo.stride, geo.dilation):
+            dxpad[:, :, rows, columns] += dout[:, :, a * geo.out_hw[1] + b].reshape(*padded_shape[:2], *geo.kernel)
+        (ph, pw), (h, w) = geo.padding, geo.size
+        return (dxpad[:, :, ph:ph + h, pw:pw + w],)
+
+
+class Fold(Op):
+    r"""ypad[n, :, a·sh + i·dh, b·sw + j·dw] += column a·Wo + b of cols, read in (c, i, j) order, for every
+    block (a, b); y is ypad without its padding. Backward: column a·Wo + b of dcols is block (a, b)'s window
+    of dypad. Fast version: :class:`minidl.ops.sliding_blocks.Fold`."""
+
+    name = "fold"
+
+    def forward(self, cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        kh, kw = as_pair(self.name, "kernel_size", kernel_size, 1)
+        n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+        geo = _blocks(self.name, (n, c, *as_pair(self.name, "output_size", output_size, 1)), kernel_size, dilation,
+                      padding, stride)
+        (ph, pw), (h, w), wo = geo.padding, geo.size, geo.out_hw[1]
+        ypad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        for a, b, rows, columns in _windows(geo.out_hw, geo.kernel, geo.stride, geo.dilation):
+            ypad[:, :, rows, columns] += cols[:, :, a * wo + b].reshape(n, c, kh, kw)
+        return ypad[:, :, ph:ph + h, pw:pw + w], (geo, cols.shape)
+
+    def backward(self, dout, cache, needs=None):
+        geo, cols_shape = cache
+        (ph, pw), wo = geo.padding, geo.out_hw[1]
+        dypad = _pad(dout, ph, ph, pw, pw)
+        dcols = np.zeros(cols_shape, dtype=dout.dtype)
+        for a, b, rows, columns in _windows(geo.out_hw, geo.kernel, geo.stride, geo.dilation):
+            dcols[:, :, a * wo + b] = dypad[:, :, rows, columns].reshape(cols_shape[0], -1)
+        return (dcols,)
+
+
 # ------------------------------------------------------------------------------------------------ padding
 def _pad_source(j: int, size: int, lo: int, hi: int, mode: str) -> int | None:
     """The input index output index j of a padded axis reads (None: the fill value)."""
@@ -274,7 +330,7 @@ def _pad_source(j: int, size: int, lo: int, hi: int, mode: str) -> int | None:
 class Pad(Op):
     r"""y[..., j₁, j₂, …] = x[..., s₁(j₁), s₂(j₂), …], each padded axis mapping its output index to an input
     index by the mode's formula (:func:`_pad_source`), or the fill value for constant padding outside x.
-    Backward: dx[..., s(j)] += dy[..., j] for every output index. Fast version: :class:`minidl.ops.pad.Pad`.
+    Backward: dx[..., s(j)] += dy[..., j] for every output index. Fast version: :class:`minidl.ops.padding.Pad`.
     """
 
     name = "pad"
@@ -303,6 +359,93 @@ class Pad(Op):
         for j, src in sources.items():
             dx[(Ellipsis, *src)] += dout[(Ellipsis, *j)]
         return (dx,)
+
+
+# ------------------------------------------------------------------------------------------------ resampling
+def _keys(d: float, a: float) -> float:
+    """Keys' cubic convolution kernel at distance d."""
+    d = abs(d)
+    if d < 1:
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+    return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a if d < 2 else 0.0
+
+
+def _resample_taps(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None, antialias: bool,
+                   two_d: bool) -> list[list[tuple[int, float]]]:
+    """For each output index of one axis, the (input index, weight) pairs it sums (PyTorch's rules)."""
+    if align_corners:
+        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale else n_in / n_out
+    taps = []
+    for i in range(n_out):
+        if mode == "nearest" and (scale is None or two_d) and n_out in (n_in, 2 * n_in):
+            taps.append([(i * n_in // n_out, 1.0)])  # PyTorch's shortcut for a copied or doubled axis
+        elif mode in ("nearest", "nearest-exact"):  # in float32, as PyTorch computes it
+            pos = np.float32(i) * np.float32(s) if mode == "nearest" else np.float32((i + 0.5) * float(np.float32(s)))
+            taps.append([(min(math.floor(pos), n_in - 1), 1.0)])
+        elif antialias:
+            support, stretch = (1.0 if mode == "bilinear" else 2.0) * max(s, 1.0), max(s, 1.0)
+            centre = s * (i + 0.5)
+            window = range(max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), n_in))
+            filt = [max(0.0, 1 - abs(d)) if mode == "bilinear" else _keys(d, -0.5)
+                    for d in ((j - centre + 0.5) / stretch for j in window)]
+            taps.append([(j, f / sum(filt)) for j, f in zip(window, filt, strict=True)])
+        elif mode == "bicubic":
+            x = s * i if align_corners else s * (i + 0.5) - 0.5
+            x0 = math.floor(x)
+            taps.append([(min(max(x0 - 1 + k, 0), n_in - 1), _keys(x - x0 + 1 - k, -0.75)) for k in range(4)])
+        elif n_in == n_out:  # linear: PyTorch copies an axis whose size does not change
+            taps.append([(i, 1.0)])
+        else:
+            x = s * i if align_corners else max(s * (i + 0.5) - 0.5, 0.0)
+            x0 = min(math.floor(x), n_in - 1)
+            t = min(max(x - x0, 0.0), 1.0)
+            taps.append([(x0, 1 - t), (min(x0 + 1, n_in - 1), t)])
+    return taps
+
+
+class Interpolate(Op):
+    r"""Along each resampled axis, last axis first: y[..., i, ...] = Σ_k w_k · x[..., j_k, ...] over the pairs
+    (j_k, w_k) of output index i (:func:`_resample_taps`: nearest, linear, cubic and antialiased filters).
+    Backward, axis by axis: dx[..., j_k, ...] += w_k · dy[..., i, ...]. Fast version:
+    :class:`minidl.ops.resample.Interpolate`.
+    """
+
+    name = "interpolate"
+
+    def forward(self, x, size, mode="nearest", align_corners=False, scales=None, antialias=False):
+        scales = scales or (None,) * len(size)
+        kind = "bilinear" if mode in ("linear", "trilinear") else mode
+        axes = []
+        for axis, n_out, scale in zip(range(-len(size), 0), size, scales, strict=True):
+            n_in = x.shape[axis]
+            if antialias and n_in == n_out:
+                continue  # an antialiased axis of the same size is left alone
+            axes.append((axis, n_in, _resample_taps(n_in, n_out, kind, bool(align_corners), scale, antialias,
+                                                    len(size) == 2)))
+        out = x
+        for axis, _, taps in reversed(axes):
+            shape = list(out.shape)
+            shape[axis] = len(taps)
+            y = np.zeros(shape, dtype=x.dtype)
+            for i, pairs in enumerate(taps):
+                for j, w in pairs:
+                    np.moveaxis(y, axis, 0)[i] += w * np.moveaxis(out, axis, 0)[j]
+            out = y
+        return out, axes
+
+    def backward(self, dout, cache, needs=None):
+        g = dout
+        for axis, n_in, taps in cache:
+            shape = list(g.shape)
+            shape[axis] = n_in
+            dx = np.zeros(shape, dtype=g.dtype)
+            for i, pairs in enumerate(taps):
+                for j, w in pairs:
+                    np.moveaxis(dx, axis, 0)[j] += w * np.moveaxis(g, axis, 0)[i]
+            g = dx
+        return (g,)
 
 
 # ------------------------------------------------------------------------------------------------ normalisation
@@ -511,5 +654,6 @@ class Linear(Op):
 
 conv2d, conv_transpose2d, pad = Conv2d(), ConvTranspose2d(), Pad()
 max_pool2d, avg_pool2d, adaptive_max_pool2d, max_unpool2d = MaxPool2d(), AvgPool2d(), AdaptiveMaxPool2d(), MaxUnpool2d()
+interpolate, unfold, fold = Interpolate(), Unfold(), Fold()
 batch_norm, layer_norm = BatchNorm(), LayerNorm()
 log_softmax, softmax_cross_entropy, linear = LogSoftmax(), SoftmaxCrossEntropy(), Linear()
