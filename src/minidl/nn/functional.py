@@ -12,6 +12,7 @@ from .. import ops
 from ..tensor import Tensor
 from ._functional_args import _array, _check_reduction, _check_tensor, legacy_reduction, maybe_inplace
 from ._functional_loss import _check_size
+from ._functional_pooling import max_pool2d_with_indices
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
@@ -29,13 +30,20 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) on NCHW input, weight (out, in/groups, kh, kw)."""
     _check_tensor("conv2d", input)
+    if input.ndim == 3:  # one unbatched sample (C, H, W), as PyTorch allows
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     return ops.conv2d(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False) -> Tensor:
-    """Max over kernel windows; ``stride`` defaults to ``kernel_size``; padding counts as -inf."""
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over kernel windows; ``stride`` defaults to ``kernel_size``; padding counts as -inf. With
+    ``return_indices`` also the flat index h·W + w of each maximum (see ``max_pool2d_with_indices``)."""
+    if return_indices:
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     _check_tensor("max_pool2d", input)
+    if input.ndim == 3:
+        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
     return ops.max_pool2d(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
                           ceil_mode=ceil_mode)
 
@@ -44,6 +52,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over kernel windows; ``stride`` defaults to ``kernel_size``."""
     _check_tensor("avg_pool2d", input)
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(0)
     return ops.avg_pool2d(input, kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
                           count_include_pad=count_include_pad, divisor_override=divisor_override)
 
@@ -51,6 +62,8 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed output size (PyTorch's window bounds: floor(i·H/o) to ceil((i+1)·H/o))."""
     _check_tensor("adaptive_avg_pool2d", input)
+    if input.ndim == 3:
+        return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
     return ops.adaptive_avg_pool2d(input, output_size=output_size)
 
 
@@ -172,11 +185,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 # the families kept in their own modules (their functions are part of this namespace)
 from ._functional_activation import *  # noqa: E402, F403
 from ._functional_activation import __all__ as _activation_all  # noqa: E402
+from ._functional_conv import *  # noqa: E402, F403
+from ._functional_conv import __all__ as _conv_all  # noqa: E402
 from ._functional_loss import *  # noqa: E402, F403
 from ._functional_loss import __all__ as _loss_all  # noqa: E402
 from ._functional_normalization import *  # noqa: E402, F403
 from ._functional_normalization import __all__ as _normalization_all  # noqa: E402
+from ._functional_pooling import *  # noqa: E402, F403
+from ._functional_pooling import __all__ as _pooling_all  # noqa: E402
 from ._functional_sparse import *  # noqa: E402, F403
 from ._functional_sparse import __all__ as _sparse_all  # noqa: E402
+from ._functional_vision import *  # noqa: E402, F403
+from ._functional_vision import __all__ as _vision_all  # noqa: E402
 
-__all__ += _activation_all + _loss_all + _normalization_all + _sparse_all
+__all__ += _activation_all + _loss_all + _normalization_all + _sparse_all + _conv_all + _pooling_all + _vision_all

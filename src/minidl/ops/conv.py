@@ -99,18 +99,24 @@ _K_MAJOR_MAX_CHANNELS = 6
 
 
 # ------------------------------------------------------------------------------ helpers shared with pool.py
+def as_tuple(op: str, name: str, value: Any, minimum: int, n: int) -> tuple[int, ...]:
+    """``value`` (an int, or a sequence of n, one per spatial axis) as n ints, each at least ``minimum``."""
+    items = value if isinstance(value, tuple | list) else (value,) * n
+    try:
+        if len(items) != n:
+            raise TypeError
+        ints = tuple(operator.index(v) for v in items)
+    except TypeError:
+        what = "a pair" if n == 2 else f"a sequence of {n}"
+        raise TypeError(f"{op}: {name} must be an int or {what} of ints, got {value!r}") from None
+    if min(ints) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return ints
+
+
 def as_pair(op: str, name: str, value: Any, minimum: int) -> Pair:
     """``value`` (an int, or a pair for (H, W)) as a pair of ints, each at least ``minimum``."""
-    items = value if isinstance(value, tuple | list) else (value, value)
-    try:
-        if len(items) != 2:
-            raise TypeError
-        pair = (operator.index(items[0]), operator.index(items[1]))
-    except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
-    if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
-    return pair
+    return as_tuple(op, name, value, minimum, 2)  # type: ignore[return-value]
 
 
 def check_nchw(op: str, x: Any, name: str = "input", axes: str = "(N, C, H, W)") -> None:
