@@ -62,6 +62,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import xp
+from ..errors import DTypeError, ShapeError
 from .base import Op, wants
 from .linalg import sum_rows
 
@@ -124,9 +125,9 @@ def check_nchw(op: str, x: Any, name: str = "input", axes: str = "(N, C, H, W)")
     if not (hasattr(x, "ndim") and hasattr(x, "dtype")):
         raise TypeError(f"{op}: {name} must be an array, got {type(x).__name__}")
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D {name} {axes}, got shape {tuple(x.shape)}")
+        raise ShapeError(f"{op}: expected a 4-D {name} {axes}, got shape {tuple(x.shape)}")
     if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{op}: {name} must be a floating array, got dtype {x.dtype}")
+        raise DTypeError(f"{op}: {name} must be a floating array, got dtype {x.dtype}")
 
 
 def output_hw(op: str, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, pads: tuple[Pair, Pair],
@@ -140,7 +141,7 @@ def output_hw(op: str, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, pad
     for size, k, s, (lo, hi), d in zip(x_shape[2:], kernel, stride, pads, dilation, strict=True):
         span = size + lo + hi - d * (k - 1) - 1
         if span < 0:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input: input shape "
                 f"{tuple(x_shape)}, padding {pads}, so the output would be empty"
             )
@@ -230,23 +231,23 @@ def _check_conv(x: Any, weight: Any, bias: Any, groups: Any) -> None:
     check_nchw("conv2d", x)
     check_nchw("conv2d", weight, "weight", "(out_channels, in_channels/groups, kh, kw)")
     if not isinstance(groups, int | np.integer) or groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+        raise ShapeError(f"conv2d: groups must be a positive int, got {groups!r}")
     n_out, c_per_group = weight.shape[:2]
     if x.shape[1] != c_per_group * groups:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: input has {x.shape[1]} channels (shape {tuple(x.shape)}) but weight "
             f"{tuple(weight.shape)} with groups={groups} expects {c_per_group * groups}"
         )
     if n_out % groups:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: out channels {n_out} (weight {tuple(weight.shape)}) not divisible by groups={groups}"
         )
     if bias is not None and tuple(getattr(bias, "shape", ())) != (n_out,):
-        raise ValueError(f"conv2d: bias must have shape ({n_out},) for weight {tuple(weight.shape)}, "
+        raise ShapeError(f"conv2d: bias must have shape ({n_out},) for weight {tuple(weight.shape)}, "
                          f"got {tuple(getattr(bias, 'shape', ()))}")
     dtypes = {a.dtype for a in (x, weight, bias) if a is not None}
     if len(dtypes) > 1:
-        raise TypeError(f"conv2d: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
+        raise DTypeError(f"conv2d: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
 
 
 class Conv2dCache(NamedTuple):
@@ -421,28 +422,28 @@ def _transposed_conv_geometry(x: Any, weight: Any, bias: Any, stride: Any, paddi
     check_nchw(op, x)
     check_nchw(op, weight, "weight", "(in_channels, out_channels/groups, kh, kw)")
     if not isinstance(groups, int | np.integer) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise ShapeError(f"{op}: groups must be a positive int, got {groups!r}")
     c_in, o_per_group, kh, kw = weight.shape
     if x.shape[1] != c_in:
-        raise ValueError(f"{op}: weight {tuple(weight.shape)} (in_channels, out_channels/groups, kh, kw) expects "
+        raise ShapeError(f"{op}: weight {tuple(weight.shape)} (in_channels, out_channels/groups, kh, kw) expects "
                          f"an input with {c_in} channels, got input of shape {tuple(x.shape)}")
     if c_in % groups:
-        raise ValueError(f"{op}: in channels {c_in} (weight {tuple(weight.shape)}) not divisible by groups={groups}")
+        raise ShapeError(f"{op}: in channels {c_in} (weight {tuple(weight.shape)}) not divisible by groups={groups}")
     if bias is not None and tuple(getattr(bias, "shape", ())) != (o_per_group * groups,):
-        raise ValueError(f"{op}: bias must have shape ({o_per_group * groups},) for weight {tuple(weight.shape)} "
+        raise ShapeError(f"{op}: bias must have shape ({o_per_group * groups},) for weight {tuple(weight.shape)} "
                          f"and groups={groups}, got {tuple(getattr(bias, 'shape', ()))}")
     dtypes = {a.dtype for a in (x, weight, bias) if a is not None}
     if len(dtypes) > 1:
-        raise TypeError(f"{op}: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
+        raise DTypeError(f"{op}: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
     stride, dilation = as_pair(op, "stride", stride, 1), as_pair(op, "dilation", dilation, 1)
     pad, extra = as_pair(op, "padding", padding, 0), as_pair(op, "output_padding", output_padding, 0)
     if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation, strict=True)):
-        raise ValueError(f"{op}: output_padding {extra} must be smaller than either stride {stride} or dilation "
+        raise ShapeError(f"{op}: output_padding {extra} must be smaller than either stride {stride} or dilation "
                          f"{dilation} in each dimension")
     out = tuple((size - 1) * s - 2 * p + d * (k - 1) + e + 1
                 for size, s, p, d, k, e in zip(x.shape[2:], stride, pad, dilation, (kh, kw), extra, strict=True))
     if min(out) < 1:
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} with kernel {(kh, kw)}, stride {stride}, padding "
+        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} with kernel {(kh, kw)}, stride {stride}, padding "
                          f"{pad}, dilation {dilation} and output_padding {extra} gives an output of size {out}, "
                          "which is too small")
     return _ConvGeometry((x.shape[0], o_per_group * groups, *out), (kh, kw), stride,

@@ -58,9 +58,9 @@ def pad_sizes(op: str, x_shape: tuple[int, ...], pad: Any) -> list[tuple[int, in
     except TypeError:
         raise TypeError(f"{op}: pad must be a sequence of ints, got {pad!r}") from None
     if len(flat) % 2:
-        raise ValueError(f"{op}: Padding length must be divisible by 2, got pad {tuple(flat)}")
+        raise ShapeError(f"{op}: Padding length must be divisible by 2, got pad {tuple(flat)}")
     if len(flat) // 2 > len(x_shape):
-        raise ValueError(f"{op}: Padding length should be less than or equal to two times the input dimension but "
+        raise ShapeError(f"{op}: Padding length should be less than or equal to two times the input dimension but "
                          f"got padding length {len(flat)} and input of dimension {len(x_shape)}")
     return [(flat[2 * k], flat[2 * k + 1]) for k in reversed(range(len(flat) // 2))]
 

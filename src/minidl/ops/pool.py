@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import xp
+from ..errors import DTypeError, ShapeError
 from .base import Op
 from .conv import Pair, as_pair, check_nchw, empty_nchw, is_channels_last, output_hw, pad_nchw, window_slices
 
@@ -392,13 +393,13 @@ def _check_unpool(op: str, x: Any, indices: Any, output_size: Any) -> Pair:
     check_nchw(op, x)
     h, w = as_pair(op, "output_size", output_size, 0)
     if not (hasattr(indices, "dtype") and np.issubdtype(indices.dtype, np.integer)):
-        raise TypeError(f"{op}: indices must be an integer array, got {getattr(indices, 'dtype', type(indices))}")
+        raise DTypeError(f"{op}: indices must be an integer array, got {getattr(indices, 'dtype', type(indices))}")
     if tuple(indices.shape) != tuple(x.shape):
-        raise ValueError(f"{op}: indices of shape {tuple(indices.shape)} must have the input's shape "
+        raise ShapeError(f"{op}: indices of shape {tuple(indices.shape)} must have the input's shape "
                          f"{tuple(x.shape)}")
     if indices.size and (indices.min() < 0 or indices.max() >= h * w):
         bad = indices.min() if indices.min() < 0 else indices.max()
-        raise ValueError(f"{op}: found an invalid max index {bad} (output planes are of size {h}x{w})")
+        raise ShapeError(f"{op}: found an invalid max index {bad} (output planes are of size {h}x{w})")
     return h, w
 
 
