@@ -7,9 +7,9 @@ numeric gradients in tests/test_reference.py), which need nothing but NumPy, and
 installed. Variants are forced by patching the selection constants of the op modules, so each one is tested
 on the same inputs: conv2d's wide columns (B > 1, up to the widest blocks the shape allows) against plain
 im2col (B = 1), the fused bias against the added one, column matrices kept or rebuilt in slabs, K-major
-column matrices, the three dx forms (transposed convolution, wide patches, per-offset blocks), both memory
-layouts of the input and of the incoming gradient for pooling and batch norm, row- and class-major
-log-softmax.
+column matrices, the three dx forms (transposed convolution, wide patches, per-offset blocks), which are also
+conv_transpose2d's three forward forms, both memory layouts of the input and of the incoming gradient for
+pooling and batch norm (and of the input for padding), row- and class-major log-softmax.
 """
 
 from __future__ import annotations
@@ -219,6 +219,50 @@ def test_first_conv_layer_never_computes_its_input_gradient(rng, monkeypatch):
     assert layer.weight.grad is not None and layer.bias.grad is not None
 
 
+# ------------------------------------------------------------------------------------------------ conv_transpose2d
+# (N, C_in, H, W, C_out, kh, kw, params): its forward is conv2d's input gradient, so the variants above pick its
+# form (a convolution of x for stride 1 'same'-like shapes, wide patches, per-offset blocks), and its backward
+# is conv2d's forward and weight gradient (each block size, kept or rebuilt columns)
+CONV_T_CASES = [
+    pytest.param((2, 3, 6, 6, 4, 3, 3, {"padding": 1}), id="same"),
+    pytest.param((2, 4, 4, 5, 3, 4, 4, {"stride": 2, "padding": 1}), id="stride2"),
+    pytest.param((2, 6, 3, 4, 2, 2, 2, {"stride": 2}), id="unet"),
+    pytest.param((3, 4, 1, 1, 2, 4, 4, {}), id="dcgan-1x1"),
+    pytest.param((1, 4, 4, 5, 6, 3, 3, {"dilation": 2, "output_padding": 1, "groups": 2}), id="dilation-groups"),
+    pytest.param((2, 8, 4, 6, 2, 3, 3, {"stride": (2, 1), "output_padding": (1, 0)}), id="wide"),
+]
+
+
+@pytest.mark.parametrize("oracle", ORACLES)
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("case", CONV_T_CASES)
+def test_conv_transpose2d_every_kernel_variant_matches_the_oracle(case, variant, oracle, rng, monkeypatch):
+    for name, value in VARIANTS[variant].items():
+        monkeypatch.setattr(conv_mod, name, value)
+    n, c, h, w, o, kh, kw, params = case
+    x = rng.standard_normal((n, c, h, w))
+    weight, bias = rng.standard_normal((c, o // params.get("groups", 1), kh, kw)), rng.standard_normal(o)
+    out, cache = ops.conv_transpose2d.forward(x, weight, bias, **params)
+    dout = rng.standard_normal(out.shape)
+    ours = (out, *ops.conv_transpose2d.backward(dout, cache))
+    for a, b in zip(ours, oracle_pass(oracle, "conv_transpose2d", (x, weight, bias), params, dout), strict=True):
+        close(a, b)
+    dw = ops.conv_transpose2d.backward(dout, cache, needs=(False, True, False))[1]  # without dx's GEMM
+    close(dw, ours[2])
+
+
+def test_conv_transpose2d_cases_reach_every_forward_form(rng):
+    forms = set()
+    for case in CONV_T_CASES:
+        n, c, h, w, o, kh, kw, params = case.values[0]
+        geo = ops.conv_transpose2d.forward(rng.standard_normal((n, c, h, w)),
+                                           rng.standard_normal((c, o // params.get("groups", 1), kh, kw)),
+                                           **params)[1][2]
+        plan = conv_mod._plan(geo, c, False, False)
+        forms.add("transposed" if conv_mod._transposed_is_same(geo) else "patches" if plan.block > 1 else "offsets")
+    assert forms == {"transposed", "patches", "offsets"}
+
+
 # ------------------------------------------------------------------------------------------------ pooling
 # windows that tile the input (the reshape fast path) and overlapping, padded, dilated and ceil-mode ones;
 # average pooling's band matrices with every divisor rule
@@ -258,6 +302,68 @@ def test_max_pool2d_output_keeps_the_input_layout(rng):
     x = channels_last(rng.standard_normal((2, 3, 8, 8)))
     out, _ = ops.max_pool2d.forward(x, kernel_size=2)
     assert out.strides[1] < out.strides[3]  # channels-last, like the conv output it pools
+
+
+@pytest.mark.parametrize("oracle", ORACLES)
+@pytest.mark.parametrize("size", [(3, 4), (4, 4), (9, 11)])
+@pytest.mark.parametrize("layout", ["nchw", "channels-last"])
+def test_adaptive_max_pool2d_matches_the_oracle(size, layout, oracle, rng):
+    x = np.maximum(rng.standard_normal((2, 5, 8, 8)), 0.0)  # ties at 0
+    x = channels_last(x) if layout == "channels-last" else x
+    out, cache = ops.adaptive_max_pool2d.forward(x, size)
+    dout = rng.standard_normal(out.shape)
+    (dx,) = ops.adaptive_max_pool2d.backward(dout, cache)
+    expected_out, expected_dx = oracle_pass(oracle, "adaptive_max_pool2d", (x,), {"output_size": size}, dout)
+    close(out, expected_out)
+    close(dx, expected_dx)
+
+
+# ------------------------------------------------------------------------------------------------ padding, resampling
+@pytest.mark.parametrize("oracle", ORACLES)
+@pytest.mark.parametrize(("pad", "mode"), [((1, 2, 2, 0), "constant"), ((2, 3, 1, 2), "reflect"),
+                                           ((3, 1, -1, 2), "replicate"), ((2, 4, 3, -1), "circular")], ids=str)
+@pytest.mark.parametrize("layout", ["nchw", "channels-last"])
+def test_pad_matches_the_oracle_in_either_layout(pad, mode, layout, oracle, rng):
+    x = rng.standard_normal((2, 3, 5, 6))
+    x = channels_last(x) if layout == "channels-last" else x
+    out, cache = ops.pad.forward(x, pad, mode)
+    assert (out.strides[1] < out.strides[3]) == (layout == "channels-last")  # the input's layout is kept
+    dout = rng.standard_normal(out.shape)
+    (dx,) = ops.pad.backward(dout, cache)
+    expected_out, expected_dx = oracle_pass(oracle, "pad", (x,), {"pad": pad, "mode": mode}, dout)
+    close(out, expected_out)
+    close(dx, expected_dx)
+
+
+@pytest.mark.parametrize(("size", "kwargs"), [
+    ((9, 14), {"mode": "nearest"}), ((3, 4), {"mode": "nearest-exact"}), ((9, 5), {"mode": "bilinear"}),
+    ((4, 13), {"mode": "bilinear", "align_corners": True}), ((7, 3), {"mode": "bicubic"}),
+    ((9, 14), {"mode": "bicubic", "scales": (2.1, 2.05)}), ((3, 5), {"mode": "bilinear", "antialias": True}),
+], ids=str)
+def test_interpolate_matches_the_reference(size, kwargs, rng):
+    """(PyTorch is the oracle of F.interpolate in tests/test_resample_layers.py.)"""
+    x = channels_last(rng.standard_normal((2, 3, 5, 7)))
+    out, cache = ops.interpolate.forward(x, size, **kwargs)
+    dout = rng.standard_normal(out.shape)
+    expected_out, expected_dx = oracle_pass("reference", "interpolate", (x, size), kwargs, dout)
+    close(out, expected_out)
+    close(ops.interpolate.backward(dout, cache)[0], expected_dx)
+
+
+@pytest.mark.parametrize("params", [{"kernel_size": 2}, {"kernel_size": (2, 3), "dilation": (2, 1), "padding": 1,
+                                                         "stride": (1, 2)}], ids=str)
+def test_unfold_and_fold_match_the_reference(params, rng):
+    x = channels_last(rng.standard_normal((2, 3, 6, 5)))
+    cols, cache = ops.unfold.forward(x, **params)
+    dcols = rng.standard_normal(cols.shape)
+    expected_cols, expected_dx = oracle_pass("reference", "unfold", (x,), params, dcols)
+    close(cols, expected_cols)
+    close(ops.unfold.backward(dcols, cache)[0], expected_dx)
+    out, cache = ops.fold.forward(dcols, (6, 5), **params)
+    dout = rng.standard_normal(out.shape)
+    expected_out, expected_dcols = oracle_pass("reference", "fold", (dcols, (6, 5)), params, dout)
+    close(out, expected_out)
+    close(ops.fold.backward(dout, cache)[0], expected_dcols)
 
 
 # ------------------------------------------------------------------------------------------------ batch norm

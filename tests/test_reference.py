@@ -146,3 +146,82 @@ def test_loss_and_linear_reference_values_by_hand():
     np.testing.assert_allclose(logp, np.log(0.5))
     out, _ = ref.linear.forward(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0], [5.0, 6.0]]), np.array([0.5, -0.5]))
     np.testing.assert_array_equal(out, [[1 * 3 + 2 * 4 + 0.5, 1 * 5 + 2 * 6 - 0.5]])
+
+
+# ------------------------------------------------------------------------------------------ the layers of issue 10
+@pytest.mark.parametrize("params", [
+    {}, {"stride": 2, "padding": 1, "output_padding": 1}, {"dilation": 2, "output_padding": 1},
+    {"stride": (1, 2), "groups": 2},
+], ids=str)
+def test_conv_transpose2d_reference_gradients(params, rng):
+    groups = params.get("groups", 1)
+    w = rng.standard_normal((4, 3, 3, 2))  # C_out = 3·groups
+    check(lambda a, b, c: ref.conv_transpose2d(a, b, c, **params), rng.standard_normal((2, 4, 3, 4)), w,
+          rng.standard_normal(3 * groups))
+
+
+@pytest.mark.parametrize(("pad", "mode"), [((1, 2, -1, 1), "constant"), ((2, 1, 1, 2), "reflect"),
+                                           ((3, 1, 0, 2), "replicate"), ((2, 3, -1, 1), "circular")], ids=str)
+def test_pad_reference_gradients(pad, mode, rng):
+    check(lambda a: ref.pad(a, pad, mode), rng.standard_normal((2, 3, 4)))
+
+
+@pytest.mark.parametrize("size", [(3, 2), (4, 5), (1, 1)])
+def test_adaptive_max_pool2d_reference_gradients(size, rng):
+    x = rng.permutation(2 * 2 * 3 * 4).reshape(2, 2, 3, 4) / 10.0  # distinct values: no ties at the kinks
+    check(lambda a: ref.adaptive_max_pool2d(a, size), x)
+
+
+def test_max_unpool2d_reference_gradients(rng):
+    indices = np.array([[[[0, 3], [9, 14]], [[5, 6], [8, 15]]]])
+    check(lambda a: ref.max_unpool2d(a, indices, (4, 4)), rng.standard_normal((1, 2, 2, 2)))
+
+
+@pytest.mark.parametrize(("size", "kwargs"), [
+    ((5, 3), {"mode": "nearest"}), ((5, 3), {"mode": "nearest-exact"}), ((5, 7), {"mode": "bilinear"}),
+    ((4, 6), {"mode": "bilinear", "align_corners": True}), ((6, 5), {"mode": "bicubic", "scales": (2.1, 1.3)}),
+    ((2, 3), {"mode": "bicubic", "antialias": True}),
+], ids=str)
+def test_interpolate_reference_gradients(size, kwargs, rng):
+    check(lambda a: ref.interpolate(a, size, **kwargs), rng.standard_normal((1, 2, 4, 5)))
+
+
+def test_unfold_and_fold_reference_gradients(rng):
+    params = {"kernel_size": (2, 3), "dilation": (1, 2), "padding": 1, "stride": (2, 1)}
+    check(lambda a: ref.unfold(a, **params), rng.standard_normal((2, 2, 4, 5)))
+    check(lambda c: ref.fold(c, (4, 5), **params), rng.standard_normal((2, 12, 9)))
+
+
+def test_conv_transpose_and_pad_reference_values_by_hand():
+    # a single input pixel scatters the kernel: with stride 2 the two pixels' kernels land 2 apart and overlap
+    x = np.array([[[[1.0, 10.0]]]])
+    w = np.arange(1.0, 4.0).reshape(1, 1, 1, 3)
+    out, _ = ref.conv_transpose2d.forward(x, w, None, stride=2)
+    np.testing.assert_array_equal(out[0, 0], [[1, 2, 3 + 10, 20, 30]])
+    out, _ = ref.conv_transpose2d.forward(x, w, np.array([0.5]), stride=2, padding=(0, 1), output_padding=(0, 1))
+    np.testing.assert_array_equal(out[0, 0], [[2.5, 13.5, 20.5, 30.5]])  # cropped by 1, one extra column, + bias
+    row = np.array([[0.0, 1, 2, 3]])
+    assert ref.pad.forward(row, (2, 2), "reflect")[0].tolist() == [[2, 1, 0, 1, 2, 3, 2, 1]]
+    assert ref.pad.forward(row, (2, 1), "replicate")[0].tolist() == [[0, 0, 0, 1, 2, 3, 3]]
+    assert ref.pad.forward(row, (1, -1), "circular")[0].tolist() == [[2, 0, 1, 2]]  # cropped, then wrapped
+    assert ref.pad.forward(row, (1, -2), "constant", 7.0)[0].tolist() == [[7, 0, 1]]
+
+
+def test_pooling_and_resampling_reference_values_by_hand():
+    x = np.array([[[[1.0, 5, 2], [3, 4, 8]]]])
+    out, _ = ref.adaptive_max_pool2d.forward(x, (1, 2))  # column windows [0, 2) and [1, 3)
+    np.testing.assert_array_equal(out[0, 0], [[5, 8]])
+    found: list = []
+    ref.adaptive_max_pool2d.forward(x, (2, 1), indices_out=found)
+    np.testing.assert_array_equal(found[0][0, 0], [[1], [5]])
+    out, _ = ref.max_unpool2d.forward(np.array([[[[7.0]]]]), np.array([[[[2]]]]), (2, 2))
+    np.testing.assert_array_equal(out[0, 0], [[0, 0], [7, 0]])
+    line = np.array([[[[0.0, 1.0, 3.0]]]])
+    out, _ = ref.interpolate.forward(line, (1, 5), "bilinear", align_corners=True)
+    np.testing.assert_allclose(out[0, 0, 0], [0, 0.5, 1, 2, 3])
+    out, _ = ref.interpolate.forward(line, (1, 6), "nearest")
+    np.testing.assert_array_equal(out[0, 0, 0], [0, 0, 1, 1, 3, 3])
+    cols, _ = ref.unfold.forward(np.arange(9.0).reshape(1, 1, 3, 3), 2)
+    np.testing.assert_array_equal(cols[0], [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]])
+    out, _ = ref.fold.forward(np.ones((1, 4, 4)), (3, 3), 2)
+    np.testing.assert_array_equal(out[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
