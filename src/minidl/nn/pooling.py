@@ -150,24 +150,23 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     _dims = 2
 
 
-class AdaptiveAvgPool1d(_AdaptivePool):
+class _AdaptiveAvgPool(_AdaptivePool):
+    def forward(self, input: Tensor) -> Tensor:
+        self._check(input)
+        pool = F.adaptive_avg_pool2d if self._dims == 2 else F.adaptive_avg_pool1d
+        return pool(input, self.output_size)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     r"""Average pooling of (N, C, L) input to length ``output_size``, PyTorch's ``nn.AdaptiveAvgPool1d``."""
 
     _dims = 1
 
-    def forward(self, input: Tensor) -> Tensor:
-        self._check(input)
-        return F.adaptive_avg_pool1d(input, self.output_size)
 
-
-class AdaptiveAvgPool2d(_AdaptivePool):
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
     r"""Average pooling to a fixed (oh, ow): window i spans ⌊i·H/oh⌋ to ⌈(i+1)·H/oh⌉ (likewise for W)."""
 
     _dims = 2
-
-    def forward(self, input: Tensor) -> Tensor:
-        self._check(input)
-        return F.adaptive_avg_pool2d(input, self.output_size)
 
 
 class _MaxUnpool(_Pool):
