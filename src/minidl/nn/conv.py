@@ -82,7 +82,7 @@ class _ConvNd(Module):
         self._check_tensor(input)
         n = self._dims
         if input.ndim not in (n + 1, n + 2) or input.shape[-n - 1] != self.in_channels:
-            spatial = ", ".join("HW"[: n] if n == 2 else "L")
+            spatial = "H, W" if n == 2 else "L"
             raise self._input_error(f"{n + 2}-D input (N, {self.in_channels}, {spatial}) or {n + 1}-D input "
                                     f"({self.in_channels}, {spatial})", input)
 
