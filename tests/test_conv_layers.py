@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minidl
 import minidl.nn as nn
@@ -231,3 +233,28 @@ def test_conv_functional_errors(call, error, match):
 ])
 def test_conv_errors_are_pytorchs_error_classes(fn):
     same_error(fn, np.zeros((1, 2, 2, 2)), np.zeros((2, 2, 3, 3)))
+
+
+@requires_torch
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 2), groups=st.sampled_from([1, 2, 3]), c_per_group=st.integers(1, 5),
+    o_per_group=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 4),
+    kw=st.integers(1, 4), stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)), dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    extra=st.tuples(st.integers(0, 2), st.integers(0, 2)), bias=st.booleans(), seed=st.integers(0, 2**16),
+)
+def test_conv_transpose2d_random_geometry_matches_torch(n, groups, c_per_group, o_per_group, h, w, kh, kw, stride,
+                                                        padding, dilation, extra, bias, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, groups * c_per_group, h, w))
+    weight = rng.standard_normal((groups * c_per_group, o_per_group, kh, kw))
+    arrays = (x, weight, rng.standard_normal(groups * o_per_group)) if bias else (x, weight)
+    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups,
+              "output_padding": tuple(min(e, max(s, d) - 1) for e, s, d in zip(extra, stride, dilation, strict=True))}
+    sizes = [(size - 1) * s - 2 * p + d * (k - 1) + e + 1 for size, s, p, d, k, e in
+             zip((h, w), stride, padding, dilation, (kh, kw), params["output_padding"], strict=True)]
+    if min(sizes) < 1:
+        same_error(lambda F, *t: F.conv_transpose2d(*t, **params), *arrays)
+        return
+    check_functional(lambda F, *t: F.conv_transpose2d(*t, **params), *arrays)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minidl
 import minidl.nn as nn
 import minidl.nn.functional as F
 from conftest import requires_torch
+from minidl import ops
 from minidl.gradcheck import gradcheck
+from minidl.ops import reference as ref
 from torch_parity import check_functional, check_module, same_error
 
 # (input shape, pad, mode): every number of padded dims each mode takes, batched and not, negative pads
@@ -128,3 +132,23 @@ def test_padding_layers_check_their_arguments():
         nn.CircularPad2d(1)(minidl.zeros(2))
     with pytest.raises(RuntimeError, match="reflect padding"):
         nn.ReflectionPad1d(5)(minidl.zeros(2, 3, 5))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=4), mode=st.sampled_from(["constant", "reflect",
+                                                                                       "replicate", "circular"]),
+       pads=st.lists(st.integers(-3, 4), min_size=2, max_size=4), seed=st.integers(0, 2**16))
+def test_pad_matches_the_reference_for_any_padding(shape, mode, pads, seed):
+    """The fast op against the loop-level reference (without PyTorch): every size it accepts, the same errors."""
+    pad = tuple(pads[: 2 * (len(pads) // 2)])
+    x = np.random.default_rng(seed).standard_normal(shape)
+    try:
+        expected, ref_cache = ref.pad.forward(x, pad, mode)
+    except ValueError as e:
+        with pytest.raises(type(e)):
+            ops.pad.forward(x, pad, mode)
+        return
+    out, cache = ops.pad.forward(x, pad, mode)
+    np.testing.assert_array_equal(out, expected)
+    dout = np.random.default_rng(seed + 1).standard_normal(out.shape)
+    np.testing.assert_allclose(ops.pad.backward(dout, cache)[0], ref.pad.backward(dout, ref_cache)[0], atol=1e-12)
