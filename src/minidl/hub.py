@@ -13,8 +13,8 @@
 The weights folder, in order: :func:`set_dir`'s folder, ``$MINIDL_CACHE/weights``,
 ``$XDG_CACHE_HOME/minidl/weights``, ``~/.cache/minidl/weights``. A file PyTorch already downloaded (in
 ``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``) is used in place after its
-checksum is verified. ``$MINIDL_WEIGHTS_MIRROR`` (or ``mirrors=``) names other base URLs to try first, e.g.
-a course's local copy.
+checksum is verified. ``$MINIDL_WEIGHTS_MIRROR`` (base URLs separated by spaces or commas) or ``mirrors=``
+names other addresses to try first, e.g. a course's local copy.
 
 Downloads go through :mod:`minidl.datasets.download`: streamed into a temporary file beside the target,
 size and checksum verified, then renamed into place, so a file in the folder is always complete and
@@ -68,9 +68,9 @@ def torch_cache_dir() -> Path:
 
 
 def _mirrors(entry: Weights, mirrors: Sequence[str] | None) -> list[str]:
-    extra = list(mirrors) if mirrors is not None else [
-        m for m in os.environ.get("MINIDL_WEIGHTS_MIRROR", "").split(os.pathsep) if m]
-    return [*extra, entry.url.rsplit("/", 1)[0]]
+    if mirrors is None:
+        mirrors = os.environ.get("MINIDL_WEIGHTS_MIRROR", "").replace(",", " ").split()
+    return [*mirrors, entry.url.rsplit("/", 1)[0]]
 
 
 def _verified(path: Path, prefix: str) -> bool:

@@ -132,7 +132,7 @@ def _tables() -> dict[str, dict[str, Weights]]:
     tables: dict[str, dict[str, Weights]] = {}
     for w in rows:
         tables.setdefault(w.model, {})[w.name] = w
-    for model, table in tables.items():  # torchvision's DEFAULT: the newest entry
+    for table in tables.values():  # torchvision's DEFAULT: the newest entry
         table["DEFAULT"] = table["IMAGENET1K_V2" if "IMAGENET1K_V2" in table else "IMAGENET1K_V1"]
     return tables
 
