@@ -223,9 +223,13 @@ def _prelu(g: Any, inputs: tuple, params: dict, out: Tensor) -> str:
     return g.node("PRelu", [g.value(x), slope_name])
 
 
+def _scalar(g: Any, value: Any, dtype: Any) -> str:
+    """A 0-d constant (a setting may arrive as a one-element array)."""
+    return g.constant(np.asarray(value, dtype).reshape(()))
+
+
 def _clip(g: Any, x: Any, lo: float | None, hi: float | None, dtype: Any) -> str:
-    names = [g.value(x), "" if lo is None else g.constant(np.asarray(lo, dtype)),
-             "" if hi is None else g.constant(np.asarray(hi, dtype))]
+    names = [g.value(x), "" if lo is None else _scalar(g, lo, dtype), "" if hi is None else _scalar(g, hi, dtype)]
     while names[-1] == "":
         names.pop()
     return g.node("Clip", names)
@@ -387,6 +391,17 @@ def _expand(g: Any, inputs: tuple, params: dict, out: Tensor) -> str:
     padded = (1,) * (len(target) - len(shape_in)) + shape_in
     keep = [1 if a == b else b for a, b in zip(padded, target, strict=True)]  # 1: keep that input axis
     return g.node("Expand", [g.value(x), g.ints(keep)])
+
+
+@converts("tile")
+def _tile(g: Any, inputs: tuple, params: dict, out: Tensor) -> str:
+    reps = list(params["reps"])
+    x = inputs[0]
+    name = g.value(x)
+    extra = len(reps) - len(_shape(x))
+    if extra > 0:  # np.tile's leading new axes
+        name = g.node("Unsqueeze", [name, g.ints(list(range(extra)))])
+    return g.node("Tile", [name, g.ints(reps)])
 
 
 @converts("getitem")

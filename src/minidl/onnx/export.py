@@ -204,11 +204,13 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | None = N
                                                           [f"output_{i}" for i in range(len(outputs))])
     for o, name in zip(outputs, out_names, strict=True):
         tracer.nodes.append(onnx.helper.make_node("Identity", [tracer.value(o)], [name], name=f"/{name}"))
+    order = {name: i for i, name in enumerate(model.state_dict())}  # parameters in state_dict order, then constants
+    initializers = sorted(tracer.initializers, key=lambda t: order.get(t.name, len(order)))
     graph = onnx.helper.make_graph(
         tracer.nodes, type(model).__name__,
         [_value_info(onnx, n, x._data, batch) for x, n in zip(inputs, in_names, strict=True)],
         [_value_info(onnx, n, o._data, batch) for o, n in zip(outputs, out_names, strict=True)],
-        tracer.initializers)
+        initializers)
     opset_ids = [onnx.helper.make_opsetid("", opset)]
     proto = onnx.helper.make_model(graph, opset_imports=opset_ids, producer_name="minidl",
                                    producer_version=__version__)

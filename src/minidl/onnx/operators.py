@@ -147,8 +147,8 @@ def _clip(ctx: Context, x: list, attrs: dict) -> list:
     if ctx.opset < 11:
         lo, hi = attrs.get("min"), attrs.get("max")
     else:
-        lo = None if len(x) < 2 or x[1] is None else float(array(x[1]))
-        hi = None if len(x) < 3 or x[2] is None else float(array(x[2]))
+        lo = None if len(x) < 2 or x[1] is None else array(x[1]).reshape(-1)[0].item()
+        hi = None if len(x) < 3 or x[2] is None else array(x[2]).reshape(-1)[0].item()
     data = tensor(x[0])
     if lo is None and hi is None:
         return [data]
@@ -549,3 +549,131 @@ def _resize(ctx: Context, x: list, attrs: dict) -> list:
     mh, mw = (M.as_tensor(_resize_matrix(size, o, s, mode, transform, nearest).astype(data._data.dtype))
               for size, o, s in zip(data.shape[2:], out_hw, scale_hw, strict=True))
     return [M.matmul(M.matmul(mh, data), mw.t())]  # A_h · x · A_wᵀ over every (n, c) map
+
+
+# ------------------------------------------------------------------------------------------- what export writes
+@operator("LayerNormalization")
+def _layer_norm(ctx: Context, x: list, attrs: dict) -> list:
+    if ctx.outputs > 1:
+        raise UnsupportedError("the Mean and InvStdDev outputs are not supported")
+    data = tensor(x[0])
+    axis = _axis(int(attrs.get("axis", -1)), data.ndim)
+    if attrs.get("stash_type", 1) != 1:
+        raise UnsupportedError("stash_type other than float32 is not supported")
+    shape = tuple(data.shape[axis:])
+    scale = tensor(x[1]).expand(shape) if x[1] is not None else None
+    bias = tensor(x[2]).expand(shape) if len(x) > 2 and x[2] is not None else None
+    return [F.layer_norm(data, shape, scale, bias, eps=float(attrs.get("epsilon", 1e-5)))]
+
+
+def _reduce(fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], axes_input_since: int) -> Operator:
+    def run(ctx: Context, x: list, attrs: dict) -> list:
+        if ctx.opset >= axes_input_since:
+            axes = _ints(x[1]) if len(x) > 1 and x[1] is not None and np.size(array(x[1])) else None
+        else:
+            axes = attrs.get("axes")
+        keep = bool(attrs.get("keepdims", 1))
+        ndim = np.ndim(array(x[0]))
+        if axes is None:
+            if attrs.get("noop_with_empty_axes", 0):
+                return [x[0]]
+            axes = list(range(ndim))
+        axes = tuple(_axis(a, ndim) for a in axes)
+        if _constant(x[0]):
+            return [numpy_fn(np.asarray(x[0]), axis=axes, keepdims=keep)]
+        return [fn(tensor(x[0]), axes, keepdim=keep)]
+
+    return run
+
+
+OPERATORS["ReduceMean"] = _reduce(M.mean, np.mean, 18)
+OPERATORS["ReduceSum"] = _reduce(M.sum, np.sum, 13)
+OPERATORS["ReduceMax"] = _reduce(M.amax, np.max, 18)
+OPERATORS["ReduceMin"] = _reduce(M.amin, np.min, 18)
+
+
+def _variadic(fn: Callable[[Tensor, Tensor], Tensor], numpy_fn: Callable[[Any, Any], Any]) -> Operator:
+    def run(ctx: Context, x: list, attrs: dict) -> list:
+        parts = [v for v in x if v is not None]
+        if _constant(*parts):
+            out = np.asarray(parts[0])
+            for p in parts[1:]:
+                out = numpy_fn(out, np.asarray(p))
+            return [out]
+        out = tensor(parts[0])
+        for p in parts[1:]:
+            out = fn(out, tensor(p))
+        return [out]
+
+    return run
+
+
+OPERATORS["Max"] = _variadic(M.maximum, np.maximum)
+OPERATORS["Min"] = _variadic(M.minimum, np.minimum)
+OPERATORS["Sum"] = _variadic(lambda a, b: a + b, np.add)
+
+
+@operator("Greater")
+def _greater(ctx: Context, x: list, attrs: dict) -> list:
+    if _constant(x[0], x[1]):
+        return [np.greater(x[0], x[1])]
+    return [M.gt(tensor(x[0]), tensor(x[1]))]
+
+
+@operator("Where")
+def _where(ctx: Context, x: list, attrs: dict) -> list:
+    if _constant(*x):
+        return [np.where(*x)]
+    return [M.where(tensor(x[0]), tensor(x[1]), tensor(x[2]))]
+
+
+@operator("Cast")
+def _cast(ctx: Context, x: list, attrs: dict) -> list:
+    from ._package import onnx
+
+    dtype = onnx().helper.tensor_dtype_to_np_dtype(int(attrs["to"]))
+    if _constant(x[0]):
+        return [np.asarray(x[0]).astype(dtype)]
+    if np.dtype(dtype).name not in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+                                    "float64"):
+        raise UnsupportedError(f"casting to {np.dtype(dtype)} is not supported")
+    return [tensor(x[0]).to(np.dtype(dtype))]
+
+
+@operator("Expand")
+def _expand(ctx: Context, x: list, attrs: dict) -> list:
+    target = _ints(x[1])
+    shape = np.broadcast_shapes(np.shape(array(x[0])), tuple(target))
+    if _constant(x[0]):
+        return [np.broadcast_to(x[0], shape).copy()]
+    return [tensor(x[0]).expand(shape)]
+
+
+@operator("Slice")
+def _slice(ctx: Context, x: list, attrs: dict) -> list:
+    shape = np.shape(array(x[0]))
+    if ctx.opset < 10:
+        starts, ends, axes, steps = attrs["starts"], attrs["ends"], attrs.get("axes"), None
+    else:
+        starts, ends = _ints(x[1]), _ints(x[2])
+        axes = _ints(x[3]) if len(x) > 3 and x[3] is not None else None
+        steps = _ints(x[4]) if len(x) > 4 and x[4] is not None else None
+    axes = list(range(len(starts))) if axes is None else [_axis(a, len(shape)) for a in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    index: list[Any] = [slice(None)] * len(shape)
+    for a, s, e, st in zip(axes, starts, ends, steps, strict=True):
+        lo, hi, step = slice(s, e, st).indices(shape[a])
+        if step < 0:
+            raise UnsupportedError("negative steps are not supported")
+        index[a] = slice(lo, hi, step)
+    if _constant(x[0]):
+        return [np.asarray(x[0])[tuple(index)]]
+    return [tensor(x[0])[tuple(index)]]
+
+
+@operator("Tile")
+def _tile(ctx: Context, x: list, attrs: dict) -> list:
+    reps = _ints(x[1])
+    if _constant(x[0]):
+        return [np.tile(np.asarray(x[0]), reps)]
+    return [tensor(x[0]).repeat(*reps)]
