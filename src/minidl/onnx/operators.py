@@ -579,6 +579,8 @@ def _reduce(fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], axes_input_
                 return [x[0]]
             axes = list(range(ndim))
         axes = tuple(_axis(a, ndim) for a in axes)
+        if any(np.shape(array(x[0]))[a] == 0 for a in axes):
+            raise UnsupportedError("reductions over empty axes are not supported")
         if _constant(x[0]):
             return [numpy_fn(np.asarray(x[0]), axis=axes, keepdims=keep)]
         return [fn(tensor(x[0]), axes, keepdim=keep)]
@@ -660,15 +662,13 @@ def _slice(ctx: Context, x: list, attrs: dict) -> list:
         steps = _ints(x[4]) if len(x) > 4 and x[4] is not None else None
     axes = list(range(len(starts))) if axes is None else [_axis(a, len(shape)) for a in axes]
     steps = [1] * len(starts) if steps is None else steps
-    index: list[Any] = [slice(None)] * len(shape)
+    out = x[0] if _constant(x[0]) else tensor(x[0])
     for a, s, e, st in zip(axes, starts, ends, steps, strict=True):
         lo, hi, step = slice(s, e, st).indices(shape[a])
-        if step < 0:
-            raise UnsupportedError("negative steps are not supported")
-        index[a] = slice(lo, hi, step)
-    if _constant(x[0]):
-        return [np.asarray(x[0])[tuple(index)]]
-    return [tensor(x[0])[tuple(index)]]
+        # a negative step gathers its positions explicitly (PyTorch's indexing has only positive steps)
+        item = slice(lo, hi, step) if step > 0 else np.arange(lo, hi, step)
+        out = (np.asarray(out) if _constant(out) else out)[(slice(None),) * a + (item,)]
+    return [out]
 
 
 @operator("Tile")
