@@ -30,8 +30,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .datasets.download import DownloadError, download_file, file_digest
 from .errors import CheckpointError
+from .functions import as_tensor
 from .models.weights import Weights, get_weights, is_weights_file
 from .serialization import load
 from .tensor import Tensor
@@ -99,15 +102,24 @@ def download_weights(weights: Weights | str, *, model_dir: str | os.PathLike | N
     return download_file(entry.file_name, checksum, _mirrors(entry, mirrors), folder, timeout=timeout)
 
 
+def _tensors(obj: Any) -> dict[str, Tensor] | None:
+    """``obj`` as ``name -> Tensor`` when it is a non-empty mapping of tensors or arrays (minidl's run
+    directories keep arrays), else None."""
+    if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, Tensor | np.ndarray) for v in obj.values()):
+        return None
+    return {str(k): v if isinstance(v, Tensor) else as_tensor(v) for k, v in obj.items()}
+
+
 def _state_dict(obj: Any, source: str) -> dict[str, Tensor]:
     """The ``name -> Tensor`` mapping in a loaded file (itself, or its ``state_dict``/``model`` entry)."""
-    if isinstance(obj, Mapping) and obj and all(isinstance(v, Tensor) for v in obj.values()):
-        return dict(obj)
+    found = _tensors(obj)
+    if found is not None:
+        return found
     if isinstance(obj, Mapping):
         for key in ("state_dict", "model"):
-            inner = obj.get(key)
-            if isinstance(inner, Mapping) and inner and all(isinstance(v, Tensor) for v in inner.values()):
-                return dict(inner)
+            inner = _tensors(obj.get(key))
+            if inner is not None:
+                return inner
     what = type(obj).__name__ if not isinstance(obj, Mapping) else f"a dict with keys {sorted(map(str, obj))[:8]}"
     raise CheckpointError(f"{source}: holds {what}, not a state dict of tensors (nor one under 'state_dict' or "
                           "'model')")
