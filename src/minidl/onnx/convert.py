@@ -17,20 +17,13 @@ from ..errors import UnsupportedError
 from ..ops.activation import SELU_ALPHA, SELU_SCALE
 from ..ops.conv import as_pair, conv_padding
 from ..tensor import Tensor
+from ._package import registrar
 
 __all__ = ["CONVERTERS"]
 
 Converter = Callable[[Any, tuple, dict, Tensor], str]
 CONVERTERS: dict[str, Converter] = {}
-
-
-def converts(*names: str) -> Callable[[Converter], Converter]:
-    def register(fn: Converter) -> Converter:
-        for n in names:
-            CONVERTERS[n] = fn
-        return fn
-
-    return register
+converts = registrar(CONVERTERS)  # @converts("relu") adds the function to the table
 
 
 def _shape(x: Any) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from .. import ops
 from ..errors import UnsupportedError
 from ..nn import functional as F
 from ..tensor import Tensor
+from ._package import registrar
 
 __all__ = ["OPERATORS", "Context", "tensor"]
 
@@ -35,15 +36,7 @@ class Context:
 
 Operator = Callable[[Context, list, dict], Sequence[Any]]
 OPERATORS: dict[str, Operator] = {}
-
-
-def operator(*names: str) -> Callable[[Operator], Operator]:
-    def register(fn: Operator) -> Operator:
-        for n in names:
-            OPERATORS[n] = fn
-        return fn
-
-    return register
+operator = registrar(OPERATORS)  # @operator("Conv") adds the function to the table
 
 
 def tensor(v: Any) -> Tensor:
@@ -109,18 +102,10 @@ def _unary(fn: Callable[..., Tensor], **defaults: Any) -> Operator:
     return run
 
 
-OPERATORS["Relu"] = _unary(F.relu)
-OPERATORS["Sigmoid"] = _unary(M.sigmoid)
-OPERATORS["Tanh"] = _unary(M.tanh)
-OPERATORS["Exp"] = _unary(M.exp)
-OPERATORS["Log"] = _unary(M.log)
-OPERATORS["Sqrt"] = _unary(M.sqrt)
-OPERATORS["Abs"] = _unary(M.abs)
-OPERATORS["Neg"] = _unary(M.neg)
-OPERATORS["Erf"] = _unary(M.erf)
-OPERATORS["Softsign"] = _unary(F.softsign)
-OPERATORS["HardSwish"] = _unary(F.hardswish)
-OPERATORS["Softplus"] = _unary(F.softplus)
+for _name, _fn in {"Relu": F.relu, "Sigmoid": M.sigmoid, "Tanh": M.tanh, "Exp": M.exp, "Log": M.log, "Sqrt": M.sqrt,
+                   "Abs": M.abs, "Neg": M.neg, "Erf": M.erf, "Softsign": F.softsign, "HardSwish": F.hardswish,
+                   "Softplus": F.softplus}.items():
+    OPERATORS[_name] = _unary(_fn)
 OPERATORS["LeakyRelu"] = _unary(lambda x, alpha: F.leaky_relu(x, alpha), alpha=0.01)
 OPERATORS["Elu"] = _unary(lambda x, alpha: F.elu(x, alpha), alpha=1.0)
 OPERATORS["Celu"] = _unary(lambda x, alpha: F.celu(x, alpha), alpha=1.0)
@@ -163,11 +148,7 @@ def _identity(ctx: Context, x: list, attrs: dict) -> list:
 
 
 # ------------------------------------------------------------------------------------------- linear algebra
-@operator("MatMul")
-def _matmul(ctx: Context, x: list, attrs: dict) -> list:
-    if _constant(x[0], x[1]):
-        return [np.matmul(x[0], x[1])]
-    return [M.matmul(tensor(x[0]), tensor(x[1]))]
+OPERATORS["MatMul"] = _binary(M.matmul, np.matmul)
 
 
 @operator("Gemm")
@@ -615,11 +596,7 @@ OPERATORS["Min"] = _variadic(M.minimum, np.minimum)
 OPERATORS["Sum"] = _variadic(lambda a, b: a + b, np.add)
 
 
-@operator("Greater")
-def _greater(ctx: Context, x: list, attrs: dict) -> list:
-    if _constant(x[0], x[1]):
-        return [np.greater(x[0], x[1])]
-    return [M.gt(tensor(x[0]), tensor(x[1]))]
+OPERATORS["Greater"] = _binary(M.gt, np.greater)
 
 
 @operator("Where")
