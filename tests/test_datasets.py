@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import io
 import json
 import shutil
@@ -16,7 +15,6 @@ import tarfile
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -195,39 +193,6 @@ def test_mismatched_images_and_labels_and_bad_labels(tmp_path, fake_mnist):
 
 
 # ----------------------------------------------------------------------------------------- downloads
-@pytest.fixture
-def http_server():
-    """A local HTTP server: ``routes`` maps a path to bytes or to a handler function."""
-    routes: dict = {}
-    log: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            log.append(self.path)
-            body = routes.get(self.path)
-            if body is None:
-                self.send_error(404)
-            elif callable(body):
-                body(self)
-            else:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", routes=routes, log=log)
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _fake_class(base, name: str, **attrs):
     return type(f"Fake{base.__name__}", (base,), {"name": name, **attrs})
 

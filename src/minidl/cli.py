@@ -186,20 +186,45 @@ def cmd_eval(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 # ------------------------------------------------------------------------------------------ predict
 def _predict_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `minidl train`")
-    p.add_argument("inputs", metavar="IMAGE", nargs="+",
-                   help="PNG/JPG images (converted to the dataset's format as they are) or .npy arrays")
-    p.add_argument("--topk", type=int, default=3, help="how many classes to show per input (default 3)")
+    p.add_argument("paths", metavar="RUN_DIR|IMAGE", nargs="+",
+                   help="a run directory written by `minidl train`, then PNG/JPG images (converted to the "
+                        "dataset's format as they are) or .npy arrays; with --model: images and folders of images")
+    p.add_argument("--model", default=None,
+                   help="a pretrained ImageNet model instead of a run: " + ", ".join(_imagenet_models()))
+    p.add_argument("--weights", default=None, metavar="FILE|NAME",
+                   help="with --model: a .pth/.safetensors/.npz file, or a weights name (IMAGENET1K_V1, DEFAULT, "
+                        "...) downloaded once into ~/.cache/minidl/weights")
+    p.add_argument("--topk", type=int, default=None, help="how many classes to show per input (default 3; 5 with "
+                                                          "--model)")
+    p.add_argument("--json", action="store_true", help="print the predictions as JSON")
+
+
+def _imagenet_models() -> list[str]:
+    from .models import IMAGENET_MODELS
+
+    return list(IMAGENET_MODELS)
 
 
 @_user_errors("predict")
 def cmd_predict(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Print the most probable classes of each input with their probabilities."""
+    """Print the most probable classes of each input with their probabilities (``--model``: a pretrained
+    ImageNet classifier with the standard ImageNet preprocessing)."""
     from .runs import load_run, predict_files
+    from .runs.pretrained import as_json, predict_images
 
     out = out or sys.stdout
-    run = load_run(args.run_dir)
-    for pred in predict_files(run, args.inputs, args.topk):
+    if args.model is not None:
+        preds = predict_images(args.model, args.weights, args.paths, args.topk or 5)
+    else:
+        if args.weights is not None:
+            return _usage_error("predict", "--weights applies to --model; a run directory has its own weights")
+        if len(args.paths) < 2:
+            return _usage_error("predict", "give a RUN_DIR and at least one IMAGE (or --model NAME --weights W)")
+        preds = predict_files(load_run(args.paths[0]), args.paths[1:], args.topk or 3)
+    if args.json:
+        print(as_json(preds), file=out)
+        return EXIT_OK
+    for pred in preds:
         print(pred.source, file=out)
         width = max(len(c) for c, _ in pred.top)
         for rank, (cls, prob) in enumerate(pred.top, start=1):
@@ -489,7 +514,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
               _train_args, cmd_train),
     "eval": ("evaluate a run's model on a dataset split: accuracy, loss and per-class accuracy",
              _eval_args, cmd_eval),
-    "predict": ("classify image files or .npy arrays with a run's model", _predict_args, cmd_predict),
+    "predict": ("classify image files or .npy arrays with a run's model, or photos with a pretrained ImageNet model",
+                _predict_args, cmd_predict),
     "summary": ("print a model's layers, output shapes, parameter counts and memory",
                 _summary_args, cmd_summary),
     "compare": ("overlay the curves of several runs and tabulate their metrics", _compare_args, cmd_compare),

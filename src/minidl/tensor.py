@@ -576,6 +576,8 @@ class Tensor:
                                "a single memory location. Please clone() the tensor before performing the "
                                "operation.")
         self._data[...] = out._data
+        if tracing.tracer is not None:
+            tracing.tracer.commit(self, out)
         vc = _counter(self)
         vc.value += 1
         node = out._node
@@ -607,6 +609,8 @@ class Tensor:
         self._output_nr, self._requires_grad = 0, True
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if tracing.tracer is not None:
+            tracing.tracer.setitem(self)
         idx = _index(index)
         if _grad.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             if self._node is None and self._requires_grad:  # PyTorch writes through a view of the leaf
@@ -852,6 +856,17 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return t.requires_grad_(True) if requires_grad else t
 
 
+class _Tracing:
+    """The op recorder of :func:`minidl.onnx.export` while it traces a model (``None`` otherwise): :func:`apply`
+    reports every op it runs (``tracer.record(op, inputs, params, output)``) and ``_commit`` every in-place
+    write (``tracer.commit(tensor, new_value)``)."""
+
+    tracer: Any = None
+
+
+tracing = _Tracing()
+
+
 def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
     """Run ``op.forward`` on the inputs' arrays and, if any input needs a gradient, record a node.
 
@@ -877,9 +892,14 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Tensor:
             raise _broadcast_error(arrays) from None
         raise
     if edges is None or not _grad.enabled or out.dtype.kind != "f":  # integer results never require grad
-        return Tensor._wrap(out)
+        res = Tensor._wrap(out)
+        if tracing.tracer is not None:
+            tracing.tracer.record(op, inputs, params, res)
+        return res
     node = Node(op, cache, tuple(edges), tuple([e is not None for e in edges]), inputs)
     res = Tensor._wrap(out, node)
+    if tracing.tracer is not None:
+        tracing.tracer.record(op, inputs, params, res)
     saves = op.saves
     if saves is None:
         saves = (*range(len(inputs)), -1)

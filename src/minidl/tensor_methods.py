@@ -18,7 +18,7 @@ from . import dtypes
 from . import functions as F
 from .autograd.grad_mode import state as _grad
 from .random import numpy_generator
-from .tensor import Tensor, _counter
+from .tensor import Tensor, _counter, tracing
 
 __all__ = ["METHODS", "INPLACE", "bind"]
 
@@ -65,7 +65,10 @@ def _inplace_method(name: str, fn: Callable[..., Tensor]) -> Callable[..., Tenso
 
 
 def _is_plain(self: Tensor, other: Any) -> bool:
-    """No graph to record: the in-place arithmetic can run as one NumPy ufunc writing into the storage."""
+    """No graph to record: the in-place arithmetic can run as one NumPy ufunc writing into the storage (not
+    while an ONNX export traces the ops)."""
+    if tracing.tracer is not None:
+        return False
     if _grad.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         return False
     return isinstance(other, Tensor | int | float | bool)

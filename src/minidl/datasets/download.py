@@ -15,7 +15,8 @@ A download tries each mirror in turn, streams into a temporary file in the desti
 hashing, checks the size against ``Content-Length`` and the checksum, and only then renames it into
 place with ``os.replace`` (through :func:`minidl._atomic.atomic_open`): a file at its final name is
 always complete and verified, and a failed download leaves nothing behind. Checksums are written
-``"<sha256 hex>"`` or ``"md5:<hex>"`` (for archives whose publishers give only MD5).
+``"<sha256 hex>"``, ``"sha256:<hex prefix>"`` (the leading 8 or more digits, as torchvision's weights files
+carry in their names) or ``"md5:<hex>"`` (for archives whose publishers give only MD5).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ __all__ = [
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 _CHUNK = 1 << 20
 PART_SUFFIX = ".part"  # partial downloads, distinct from other writers' .tmp files
+_MIN_PREFIX = 8  # the shortest SHA-256 prefix accepted (torchvision's file names carry 8 or more digits)
 
 
 class DownloadError(OSError):
@@ -63,14 +65,18 @@ class ChecksumError(ValueError):
 
 
 def _parse_checksum(checksum: str | None) -> tuple[str, str] | None:
+    """``(algorithm, hex digest or prefix)``; a prefix only when written ``sha256:<8 to 63 hex digits>``."""
     if checksum is None:
         return None
     algo, _, digest = checksum.rpartition(":")
+    prefix_ok = algo.lower() == "sha256" and _MIN_PREFIX <= len(digest) < 64
     algo = algo.lower() or "sha256"
     sizes = {"sha256": 64, "md5": 32}
-    if algo not in sizes or len(digest) != sizes[algo] or any(c not in string.hexdigits for c in digest):
+    if (algo not in sizes or (len(digest) != sizes[algo] and not prefix_ok)
+            or any(c not in string.hexdigits for c in digest)):
         raise ValueError(
-            f"bad checksum {checksum!r}: expected a 64-digit SHA-256 hex or 'md5:<32 hex digits>'"
+            f"bad checksum {checksum!r}: expected a 64-digit SHA-256 hex, 'sha256:<{_MIN_PREFIX} or more hex "
+            "digits>' (a prefix of it, as torchvision writes in its file names) or 'md5:<32 hex digits>'"
         )
     return algo, digest.lower()
 
@@ -199,8 +205,9 @@ def download_url(url: str, path: str | os.PathLike, checksum: str | None = None,
             raise ChecksumError(f"{url}: truncated download: connection closed early ({e!r})") from None
         if declared is not None and int(declared) != size:
             raise ChecksumError(f"{url}: truncated download: got {size} of {declared} bytes")
-        if h is not None and spec is not None and h.hexdigest() != spec[1]:
-            raise ChecksumError(f"{url}: {spec[0].upper()} mismatch: expected {spec[1]}, got {h.hexdigest()}")
+        if h is not None and spec is not None and not h.hexdigest().startswith(spec[1]):
+            expected = spec[1] if len(spec[1]) == h.digest_size * 2 else f"{spec[1]}... (a prefix)"
+            raise ChecksumError(f"{url}: {spec[0].upper()} mismatch: expected {expected}, got {h.hexdigest()}")
     return path
 
 

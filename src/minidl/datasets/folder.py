@@ -1,4 +1,5 @@
-"""``ImageFolder``: one sub-folder per class, image files read with Pillow (optional extra ``images``)."""
+"""``ImageFolder``: one sub-folder per class, image files read with Pillow (optional extra ``images``);
+:func:`load_image_folder`: a split of such a folder decoded into memory, for training runs."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..transforms._image import pillow
 from ..utils.data.dataset import Dataset
 from .base import transformed
 
-__all__ = ["ImageFolder", "pil_loader", "IMG_EXTENSIONS"]
+__all__ = ["ImageFolder", "pil_loader", "IMG_EXTENSIONS", "load_image_folder"]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -76,3 +79,53 @@ class ImageFolder(Dataset):
 
     def __repr__(self) -> str:
         return f"Dataset ImageFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"
+
+
+SPLIT_FOLDERS = {True: ("train",), False: ("test", "val")}
+
+
+def load_image_folder(root: str | os.PathLike, train: bool = True, image_size: int | None = None) -> Any:
+    """One split of an image-classification folder as an in-memory :class:`ImageArrayDataset` (uint8
+    (N, H, W, 3) RGB images), what a training run needs: ``root/train/<class>/...`` for ``train=True``,
+    ``root/test/<class>/...`` (or ``root/val/``) otherwise, decoded once with Pillow.
+
+    Images must share one size, or ``image_size`` gives one: the shorter side is resized to it (bilinear)
+    and the centre square cropped. The two splits must have the same classes.
+    """
+    from .base import ImageArrayDataset
+
+    base = Path(root).expanduser()
+    split = next((base / s for s in SPLIT_FOLDERS[train] if (base / s).is_dir()), None)
+    if split is None:
+        wanted = " or ".join(f"{base / s}" for s in SPLIT_FOLDERS[train])
+        raise FileNotFoundError(f"image folder {base}: no {wanted} folder (one sub-folder per class inside)")
+    folder = ImageFolder(split)
+    if not train:
+        other = next((base / s for s in SPLIT_FOLDERS[True] if (base / s).is_dir()), None)
+        train_classes = ImageFolder(other).classes if other is not None else folder.classes
+        if train_classes != folder.classes:
+            raise ValueError(f"image folder {base}: the splits have different classes: {train_classes} and "
+                             f"{folder.classes}")
+    images = []
+    for path, _ in folder.samples:
+        im = pil_loader(path)
+        if image_size is not None:
+            im = _square(im, image_size)
+        images.append(np.asarray(im, dtype=np.uint8))
+    sizes = {a.shape for a in images}
+    if len(sizes) > 1:
+        raise ValueError(f"image folder {split}: the images have {len(sizes)} different sizes (e.g. "
+                         f"{sorted(sizes)[:3]}); give an image size to resize them to")
+    data = ImageArrayDataset(np.stack(images), np.asarray(folder.targets, dtype=np.int64), source=split)
+    data.classes = list(folder.classes)
+    return data
+
+
+def _square(im: Any, size: int) -> Any:
+    """The shorter side resized to ``size`` (bilinear), then the centre ``size`` × ``size`` crop."""
+    w, h = im.size
+    scale = size / min(w, h)
+    im = im.resize((max(size, round(w * scale)), max(size, round(h * scale))), pillow().BILINEAR)
+    w, h = im.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return im.crop((left, top, left + size, top + size))

@@ -9,6 +9,7 @@ from typing import Any
 from ..utils.data.dataset import Dataset, TensorDataset
 from .cifar import CIFAR10
 from .embedded import FashionMNISTSmall
+from .folder import load_image_folder
 from .mnist import MNIST, FashionMNIST
 from .toy import make_blobs, make_moons, make_spirals, make_xor
 
@@ -41,15 +42,23 @@ def available() -> list[str]:
 def get(name: str, train: bool = True, root: str | os.PathLike | None = None, **kwargs: Any) -> Dataset:
     """The dataset called ``name`` (case and ``_``/``-`` insensitive); extra ``kwargs`` go to its class.
 
-    Names: fashion-mnist, mnist, cifar10, embedded (alias fashion-mnist-small), xor, moons, spirals,
-    blobs. Toy sets come as a :class:`TensorDataset` of ``n`` points (1,000 train / 500 test by default)
-    with fixed, different seeds for the two splits unless ``generator`` is given.
+    Names: fashion-mnist, mnist, cifar10, embedded (alias fashion-mnist-small), folder (an image folder with
+    train/ and test/ splits, at ``root``), xor, moons, spirals, blobs. Toy sets come as a
+    :class:`TensorDataset` of ``n`` points (1,000 train / 500 test by default) with fixed, different seeds
+    for the two splits unless ``generator`` is given.
     """
     key = _key(name)
     key = _ALIASES.get(key, key)
     if key not in _FACTORIES:
         raise ValueError(f"unknown dataset {name!r}; available: {', '.join(available())}")
     return _FACTORIES[key](train=train, root=root, **kwargs)
+
+
+def _folder_root(root: str | os.PathLike | None) -> str | os.PathLike:
+    if root is None:
+        raise ValueError("dataset 'folder' reads DATA_ROOT/train/<class>/* and DATA_ROOT/test/<class>/*: give the "
+                         "folder as data_root (--data-root DIR)")
+    return root
 
 
 def _toy(make: Callable[..., tuple]) -> Callable[..., Dataset]:
@@ -70,6 +79,8 @@ register("cifar10", lambda train=True, root=None, **kw: CIFAR10(root, train=trai
          aliases=("cifar-10",))
 register("embedded", lambda train=True, root=None, **kw: FashionMNISTSmall(train=train, **kw),
          aliases=("fashion-mnist-small",))
+register("folder", lambda train=True, root=None, **kw: load_image_folder(_folder_root(root), train, **kw),
+         aliases=("imagefolder", "image-folder"))
 register("xor", _toy(make_xor))
 register("moons", _toy(make_moons))
 register("spirals", _toy(make_spirals))

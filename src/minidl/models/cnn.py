@@ -21,6 +21,8 @@ class LeNet5(nn.Sequential):
     parameters for one input channel and 10 classes.
     """
 
+    head = "fc2"  # the classifier layer (fine-tuning replaces it)
+
     def __init__(self, in_channels: int = 1, num_classes: int = 10) -> None:
         super().__init__(OrderedDict(
             conv1=nn.Conv2d(in_channels, 6, 5), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
@@ -39,6 +41,8 @@ class StridedCNN(nn.Sequential):
     Spatial sizes on 28×28: 28 → 14 → 7 → 7 → 4, so 16·4·4 = 256 features.
     """
 
+    head = "fc"
+
     def __init__(self, in_channels: int = 1, num_classes: int = 10, negative_slope: float = 0.01) -> None:
         super().__init__(OrderedDict(
             conv1=nn.Conv2d(in_channels, 64, 3, stride=2, padding=1), act1=nn.LeakyReLU(negative_slope),
@@ -56,6 +60,8 @@ class BatchNormCNN(nn.Sequential):
     {conv 3×3 pad 1 (no bias) – batchnorm – relu – maxpool 2} with in→32→64→128 channels, then dropout and
     two linear layers. Spatial sizes on 28×28: 28 → 14 → 7 → 3, so 128·3·3 = 1152 features.
     """
+
+    head = "fc2"
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, widths: tuple[int, int, int] = (32, 64, 128),
                  hidden: int = 128, dropout: float = 0.3, image_size: int = 28) -> None:

@@ -34,7 +34,7 @@ from .build import RunError, build_model, eval_transform, evaluation_view, load_
 from .config import RunConfig, resolve
 from .evaluation import Evaluation, evaluate_dataset, per_class_rows
 
-__all__ = ["LoadedRun", "load_run", "evaluate_run", "load_inputs", "predict_files", "Prediction",
+__all__ = ["LoadedRun", "load_run", "evaluate_run", "load_inputs", "predict_files", "Prediction", "top_classes",
            "compare_runs", "CompareRow", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -123,10 +123,20 @@ def evaluate_run(run: LoadedRun, split: str = "test", dataset: str | None = None
 # ============================================================================================ predict
 @dataclass
 class Prediction:
-    """The top-k classes of one input: ``[(class name, probability), ...]``, most probable first."""
+    """The top-k classes of one input: ``[(class name, probability), ...]``, most probable first, and their
+    class indices."""
 
     source: str
     top: list[tuple[str, float]]
+    indices: list[int]
+
+
+def top_classes(probs: np.ndarray, names: Sequence[str], classes: Sequence[str], topk: int) -> list[Prediction]:
+    """The ``topk`` most probable classes of each row of ``probs`` (ties: the lower class index first)."""
+    k = min(topk, probs.shape[1])
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    return [Prediction(name, [(classes[j], float(probs[i, j])) for j in order[i]], [int(j) for j in order[i]])
+            for i, name in enumerate(names)]
 
 
 def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
@@ -218,12 +228,7 @@ def predict_files(run: LoadedRun, paths: Sequence[str], topk: int = 3) -> list[P
     if topk < 1:
         raise RunError(f"--topk must be >= 1, got {topk}")
     x, names = load_inputs(paths, run)
-    probs = predict(run.model, x, probs=True)
-    k = min(topk, probs.shape[1])
-    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-    classes = run.classes
-    return [Prediction(name, [(classes[j], float(probs[i, j])) for j in order[i]])
-            for i, name in enumerate(names)]
+    return top_classes(predict(run.model, x, probs=True), names, run.classes, topk)
 
 
 # ============================================================================================ compare

@@ -186,9 +186,13 @@ def load_split(cfg: RunConfig, train: bool, name: str | None = None) -> Dataset:
     """The raw split of the run's dataset (or of ``name``) from the registry, with errors made clear."""
     name = name or cfg.dataset
     kwargs: dict[str, Any] = {} if cfg.get("download") is None else {"download": cfg["download"]}
+    if cfg.get("image_size") is not None:
+        kwargs["image_size"] = cfg["image_size"]
     try:
         return get_dataset(name, train=train, root=cfg.get("data_root"), **kwargs)
     except TypeError as e:
+        if "image_size" in kwargs:
+            raise RunError(f"dataset {name!r} has no image_size setting (the folder dataset has): {e}") from None
         if kwargs:
             message = f"dataset {name!r} cannot be downloaded (drop --download/--no-download): {e}"
             raise RunError(message) from None
@@ -244,15 +248,16 @@ def _class_names(base: Any, targets: np.ndarray) -> list[str]:
     return names if names else [str(i) for i in range(int(targets.max(initial=0)) + 1)]
 
 
-def build_data(cfg: RunConfig, task: str) -> Data:
-    """Training, validation and test sets of a run (see the module docstring)."""
+def build_data(cfg: RunConfig, task: str, stats: tuple[list[float], list[float]] | None = None) -> Data:
+    """Training, validation and test sets of a run (see the module docstring); ``stats`` replaces the
+    normalisation statistics of the training set (pretrained weights come with their own)."""
     base_train = load_split(cfg, True)
     base_test = load_split(cfg, False)
     if isinstance(base_train, ImageArrayDataset):
         kind = "image"
         targets = base_train.targets
         normalize = cfg.normalize and task == "classification"
-        mean, std = _channel_stats(base_train.data) if normalize else (None, None)
+        mean, std = (stats or _channel_stats(base_train.data)) if normalize else (None, None)
         evaluation = eval_transform(mean, std)
         steps = list(evaluation.transforms)
         if cfg.augment:

@@ -121,6 +121,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("train_samples", "int", None, "train on this many samples only (after the validation hold-out)",
            metavar="N"),
     Option("val_split", "float", 0.1, "fraction of the training split held out for validation (default 0.1)"),
+    Option("image_size", "int", None, "folder dataset: resize the shorter side to N and crop the centre square "
+           "(default: the images' own size, which must be the same for all)", metavar="N"),
+    Option("init_from", "str", None, "fine-tuning: start from these weights, a .pth/.safetensors/.npz file (e.g. "
+           "another run's model.safetensors) or a weights name such as IMAGENET1K_V1 (ImageNet models)",
+           metavar="WEIGHTS"),
+    Option("freeze", "str", None, "fine-tuning: keep the parameters under these module paths fixed, comma-separated "
+           "(e.g. features)", metavar="PATH[,PATH]"),
+    Option("replace_head", "int", None, "fine-tuning: replace the classifier layer by a new one with N outputs "
+           "(N = the dataset's classes)", metavar="N"),
     Option("out", "str", None, "run directory (default runs/<model>-<timestamp>)", metavar="DIR"),
 )
 _BY_NAME = {o.name: o for o in OPTIONS}
@@ -303,6 +312,8 @@ def resolve(values: Mapping[str, Any], given: set[str] | None = None) -> RunConf
              f"train_samples must be >= 1, got {cfg.train_samples}")
     _require(0.0 <= cfg.val_split < 1.0, f"val_split must be in [0, 1), got {cfg.val_split}")
     _require(cfg.reg >= 0.0, f"reg must be >= 0, got {cfg.reg}")
+    _require(cfg.replace_head is None or cfg.replace_head >= 1, f"replace_head must be >= 1, got {cfg.replace_head}")
+    _require(cfg.image_size is None or cfg.image_size >= 1, f"image_size must be >= 1, got {cfg.image_size}")
 
     default_lr, accepts = OPTIMIZERS[cfg.optimizer]
     for name in ("momentum", "betas"):

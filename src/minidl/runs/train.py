@@ -46,6 +46,7 @@ from .build import (
 )
 from .config import OPTIONS, RunConfig, load_config_file, resolve, to_toml
 from .evaluation import evaluate_dataset, per_class_rows, write_figures, write_run_report
+from .finetune import FineTuning, FrozenNorms, fine_tuned_model, pretrained_stats
 
 OPTION_NAMES = frozenset(o.name for o in OPTIONS)
 
@@ -228,11 +229,16 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
                        f"--resume {run_dir}")
     spec = model_spec(cfg.model)
     mrandom.manual_seed(cfg.seed)
-    data = build_data(cfg, spec.task)
-    model = build_model(cfg.model, cfg.model_args, data.input_shape,
-                        len(data.classes) if spec.task == "classification" else None, spec.task)
+    data = build_data(cfg, spec.task, pretrained_stats(cfg))
+    num_classes = len(data.classes) if spec.task == "classification" else None
+    tuning = FineTuning()
+    if cfg.get("init_from") is None:
+        model = build_model(cfg.model, cfg.model_args, data.input_shape, num_classes, spec.task)
+    if cfg.get("init_from") is not None or cfg.get("replace_head") is not None or cfg.get("freeze") is not None:
+        model, tuning = fine_tuned_model(cfg, None if cfg.get("init_from") else model, data.input_shape,
+                                         num_classes or 0, spec.task)
     loss_fn = make_loss(spec.task, model, cfg.reg)
-    optimizer = make_optimizer(cfg, model.parameters())
+    optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     scheduler = make_scheduler(cfg, optimizer)
     train_loader = make_loader(data.train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     val_loader = make_loader(data.val) if data.val is not None else None
@@ -249,12 +255,14 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         "data_kind": data.kind, "input_shape": list(data.input_shape), "classes": data.classes,
         "normalize_mean": data.mean, "normalize_std": data.std, "params": n_params,
         "train_samples": len(data.train), "val_samples": len(data.val) if data.val is not None else 0,
-        "test_samples": len(data.test),
+        "test_samples": len(data.test), **({"fine_tuning": tuning.summary()} if tuning.active else {}),
         "started": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     })  # fmt: skip
     atomic_write_text(run_dir / A.SUMMARY_TXT, str(summary))
 
     print(f"minidl train: {_describe(cfg, data, n_params)}", file=out)
+    for note in tuning.notes() if tuning.active else []:
+        print(f"fine-tuning: {note}", file=out)
     print(f"run directory: {run_dir}" + (f" (resuming from {resume_from})" if resume_from else ""), file=out,
           flush=True)
     has_val = data.val is not None
@@ -263,6 +271,8 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
                       config=dict(cfg))
     stop = _StopOnInterrupt(out)
     run_callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)]
+    if tuning.frozen_norms:
+        run_callbacks.append(FrozenNorms(tuning.frozen_norms))
     if not progress:  # no bar, but still one line per epoch
         run_callbacks.append(ProgressBar(log_every=None, use_tqdm=False, file=out))
     run_callbacks += callbacks
@@ -299,6 +309,8 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     A.write_json(run_dir / A.RESULTS, {
         "metrics": metrics, "per_class": [{"class": n, "acc": a, "count": c} for n, a, c in per_class]})
     figures, notes = write_figures(run_dir, history, data, test, model)
+    if tuning.active:
+        notes = tuning.notes() + notes
     if stop.requested:
         notes.append("Ctrl-C was pressed after the last batch; training had finished and was kept.")
     title = f"{cfg.model} on {cfg.dataset}"
