@@ -10,13 +10,14 @@ from typing import Any
 
 from .autoencoder import Autoencoder
 from .cnn import BatchNormCNN, LeNet5, StridedCNN
-from .homework import FullyConnectedNet, LinearClassifier, TwoLayerNet
+from .homework import ConvNet, FullyConnectedNet, LinearClassifier, TwoLayerNet
+from .logistic import LogisticRegression
 from .mlp import MLP
 from .xor import XORNet
 
 __all__ = [
-    "LinearClassifier", "TwoLayerNet", "FullyConnectedNet",
-    "MLP", "LeNet5", "StridedCNN", "BatchNormCNN", "Autoencoder", "XORNet",
+    "LinearClassifier", "TwoLayerNet", "FullyConnectedNet", "ConvNet",
+    "MLP", "LeNet5", "StridedCNN", "BatchNormCNN", "Autoencoder", "XORNet", "LogisticRegression",
     "get", "list_models", "register",
 ]  # fmt: skip
 
@@ -27,9 +28,11 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "bn_cnn": BatchNormCNN,
     "autoencoder": Autoencoder,
     "xor": XORNet,
+    "logistic_regression": LogisticRegression,
 }
 _ALIASES = {"lenet": "lenet5", "stridedcnn": "strided_cnn", "batchnorm_cnn": "bn_cnn", "batchnormcnn": "bn_cnn",
-            "bncnn": "bn_cnn", "xornet": "xor"}
+            "bncnn": "bn_cnn", "xornet": "xor", "logreg": "logistic_regression",
+            "softmax_regression": "logistic_regression"}
 
 
 def _canonical(name: str) -> str:
