@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._optional import require
 from ..transforms import ToTensor
 from ..utils.data.dataset import Dataset
 
@@ -20,13 +21,7 @@ _TO_TENSOR = ToTensor()
 
 def _pillow() -> Any:
     """Import Pillow's ``Image`` module, or explain how to install it."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError(
-            'reading image files needs Pillow, an optional dependency: pip install "minidl[images]"'
-        ) from None
-    return Image
+    return require("PIL.Image", "Pillow", "images", "reading image files")
 
 
 def pil_loader(path: str | os.PathLike) -> np.ndarray:
