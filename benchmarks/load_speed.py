@@ -37,6 +37,8 @@ from safetensors.torch import load_file, save_file
 
 import minidl
 
+minidl.ops.keep_freed_memory()  # what training with minidl does (Trainer, CLI): see minidl/ops/_memory.py
+
 
 def _state_dict(mb: float) -> dict[str, torch.Tensor]:
     """About ``mb`` MB of float32: four big matrices and 200 small layers' tensors."""

@@ -24,6 +24,8 @@ import numpy as np
 import minidl
 from minidl.ops.base import Op
 
+minidl.ops.keep_freed_memory()  # what training with minidl does (Trainer, CLI): see minidl/ops/_memory.py
+
 
 def _op_classes() -> list[type]:
     out, todo = [], [Op]

@@ -37,6 +37,8 @@ import numpy as np
 import minidl
 from minidl._atomic import atomic_write_text
 
+minidl.ops.keep_freed_memory()  # what training with minidl does (Trainer, CLI): see minidl/ops/_memory.py
+
 try:
     import torch
 except ImportError:  # the benchmark still reports minidl alone

@@ -14,7 +14,8 @@ try:  # PyTorch is a test oracle only, never a runtime dependency
 except ImportError:  # pragma: no cover - depends on the environment
     torch = None
 
-requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch, the parity oracle, is not installed (the test "
+                                                        "extra brings it: pip install -e '.[test]')")
 
 
 @pytest.fixture(autouse=True)

@@ -155,7 +155,7 @@ def test_write_image_label_folder_round_trip(tmp_path, labels_to: str) -> None:
     write_image_label_folder(imgs, labels, tmp_path, labels_to=labels_to)
     ds = ImageLabelFolder(tmp_path, labels=labels_to)
     assert ds.targets == labels
-    assert all(np.array_equal(np.round(ds[i][0][0] * 255).astype(np.uint8), imgs[i]) for i in range(4))
+    assert all(np.array_equal(np.round(ds[i][0][0].numpy() * 255).astype(np.uint8), imgs[i]) for i in range(4))
 
 
 # ------------------------------------------------------------------------------------------ fonts

@@ -48,16 +48,15 @@ def test_misclassified_per_class_gallery(tmp_path) -> None:
 
 
 def test_positive_probability() -> None:
-    pts = np.zeros((3, 2), np.float32)
     scores = np.array([[1.0, 2.0], [0.0, 0.0], [300.0, -300.0]])
     expected = np.exp(scores[:, 1]) / np.exp(scores).sum(axis=1)  # the oracle: softmax written out (no overflow here
     expected[2] = 0.0  # except the last row, whose true value underflows to 0)
-    assert np.allclose(_positive_probability(lambda p: scores, pts, 1, "t"), expected)
-    assert np.allclose(_positive_probability(lambda p: scores, pts, 0, "t"), 1 - expected)
+    assert np.allclose(_positive_probability(scores, 1, "t"), expected)
+    assert np.allclose(_positive_probability(scores, 0, "t"), 1 - expected)
     logits = np.array([-2.0, 0.0, 3.0])
-    assert np.allclose(_positive_probability(lambda p: logits, pts, 1, "t"), 1 / (1 + np.exp(-logits)))
+    assert np.allclose(_positive_probability(logits, 1, "t"), 1 / (1 + np.exp(-logits)))
     probs = np.array([[0.2, 0.8], [0.5, 0.5], [1.0, 0.0]])
-    assert np.allclose(_positive_probability(lambda p: probs, pts, 1, "t"), probs[:, 1])
+    assert np.allclose(_positive_probability(probs, 1, "t"), probs[:, 1])
 
 
 def test_decision_boundary_probability_surface(tmp_path) -> None:

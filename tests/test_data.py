@@ -159,7 +159,7 @@ def test_default_collate_dtypes_and_structure():
     assert isinstance(out["p"], Pair) and out["p"].a.dtype == np.float64
     assert isinstance(out["p"].b, list) and out["p"].b[1].tolist() == [1, 2, 3]
     t = default_collate([(minidl.tensor(np.ones(2)), 1), (minidl.tensor(np.zeros(2)), 0)])
-    assert isinstance(t, tuple) and t[0].dtype == np.float64 and t[0].shape == (2, 2)
+    assert isinstance(t, list) and t[0].dtype == np.float64 and t[0].shape == (2, 2)  # a list, as torch's
 
 
 @requires_torch

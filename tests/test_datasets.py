@@ -462,8 +462,9 @@ def test_image_folder_with_pillow(tmp_path, rng):
         assert label == target and img.shape == (3, 4, 6) and img.dtype == np.float32
         want = expect.get(path, np.repeat(gray[..., None], 3, axis=2))
         np.testing.assert_allclose(img, np.moveaxis(want, -1, 0) / 255.0, rtol=1e-6)
-    raw = D.ImageFolder(tmp_path, transform=T.Lambda(lambda a: a))
-    assert raw[3][0].dtype == np.uint8 and raw[3][0].shape == (4, 6, 3)
+    raw = D.ImageFolder(tmp_path, transform=T.Lambda(lambda a: a))  # the loader gives PIL images, as torchvision's
+    assert isinstance(raw[3][0], Image.Image) and raw[3][0].mode == "RGB" and raw[3][0].size == (6, 4)
+    np.testing.assert_array_equal(np.asarray(raw[3][0]), expect.get(ds.samples[3][0], np.repeat(gray[..., None], 3, axis=2)))
 
 
 def test_image_folder_errors_and_custom_loader(tmp_path, rng, monkeypatch):

@@ -1,9 +1,8 @@
 """The idiom table: snippets of public PyTorch code, each run under PyTorch and under minidl.
 
-* ``test_idiom_matches_torch`` (PyTorch installed): runs the idiom under both libraries and compares
-  the results; a failure prints both side by side.
-* ``test_idiom_matches_recorded_torch`` (PyTorch not installed): compares minidl with torch's results
-  recorded in ``tests/idioms/expected.json.gz`` by ``tests/idioms/record_expectations.py``.
+* ``test_idiom_matches_torch``: runs the idiom under minidl and compares the results with PyTorch's: live
+  when PyTorch is installed (it comes with the test extra; a failure prints both side by side), otherwise
+  with torch's results recorded in ``tests/idioms/expected.json.gz`` by ``tests/idioms/record_expectations.py``.
 * ``test_recorded_expectations_are_current`` (PyTorch installed): the recording is what torch gives now,
   for exactly the idioms of the table.
 
@@ -38,25 +37,16 @@ def test_idiom_table_is_well_formed() -> None:
         compile(idiom.code, idiom.id, "exec")
 
 
-@requires_torch
 @pytest.mark.parametrize("idiom", CASES)
 def test_idiom_matches_torch(idiom) -> None:
     _skip_if_marked(idiom)
-    expected = run(idiom, "torch")
-    broken = torch_side_problems(idiom, expected)
-    if broken:
-        pytest.fail(f"broken idiom (its torch side fails): {idiom.id}\n" + "\n".join(broken), pytrace=False)
-    actual = run(idiom, "minidl")
-    problems = verdict(idiom, expected, actual)
-    if problems:
-        pytest.fail(side_by_side(idiom, expected, actual, problems), pytrace=False)
-
-
-@pytest.mark.skipif(torch is not None, reason="PyTorch is installed: test_idiom_matches_torch compares live")
-@pytest.mark.parametrize("idiom", CASES)
-def test_idiom_matches_recorded_torch(idiom) -> None:
-    _skip_if_marked(idiom)
-    expected = recorded_outcome(load_recording(), idiom)
+    if torch is None:  # torch's results as recorded
+        expected = recorded_outcome(load_recording(), idiom)
+    else:
+        expected = run(idiom, "torch")
+        broken = torch_side_problems(idiom, expected)
+        if broken:
+            pytest.fail(f"broken idiom (its torch side fails): {idiom.id}\n" + "\n".join(broken), pytrace=False)
     actual = run(idiom, "minidl")
     problems = verdict(idiom, expected, actual)
     if problems:

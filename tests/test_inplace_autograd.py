@@ -404,3 +404,17 @@ def test_deepcopy_and_pickle_keep_leaves_and_parameters():
     assert t.requires_grad and t.tolist() == [1.0, 2.0]
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(model.weight * 2)
+
+
+def test_queued_callback_runs_after_every_leaf_gradient():
+    from minidl.autograd.engine import queue_callback
+
+    a = minidl.tensor([1.0, 2.0], requires_grad=True)
+    b = minidl.tensor([3.0], requires_grad=True)
+    seen = []
+    a.register_post_accumulate_grad_hook(lambda t: queue_callback(lambda: seen.append((a.grad.tolist(),
+                                                                                         b.grad.tolist()))))
+    (a * b).sum().backward()
+    assert seen == [([3.0, 3.0], [3.0])]  # both leaves were updated when it ran
+    with pytest.raises(RuntimeError, match="during a backward pass"):
+        queue_callback(lambda: None)

@@ -400,7 +400,8 @@ def test_autoencoder_learns_to_reconstruct() -> None:
 
 # ------------------------------------------------------------------------------------------ registry
 def test_registry() -> None:
-    assert models.list_models() == sorted(["mlp", "lenet5", "strided_cnn", "bn_cnn", "autoencoder", "xor"])
+    assert models.list_models() == sorted(["mlp", "lenet5", "strided_cnn", "bn_cnn", "autoencoder", "xor",
+                                           "logistic_regression"])
     assert isinstance(models.get("lenet5"), LeNet5)
     assert isinstance(models.get("LeNet"), LeNet5)
     assert isinstance(models.get("batchnorm-cnn"), BatchNormCNN)

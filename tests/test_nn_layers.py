@@ -8,6 +8,7 @@ import pytest
 
 import minidl
 import minidl.nn as nn
+import minidl.nn.functional as F
 from conftest import requires_torch, to_torch, torch
 from minidl.gradcheck import gradcheck
 
@@ -172,6 +173,26 @@ def test_conv_padding_same_and_pool_options_match_torch(rng):
     model, tmodel = pair(net)
     x = rng.standard_normal((2, 3, 9, 7))
     run_pair(model, tmodel, x, nn.MSELoss(), tnn.MSELoss(), rng.standard_normal(tnp(tmodel(to_torch(x))).shape))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's note on 'same' with an even kernel
+def test_conv2d_module_and_functional_share_the_padding_rule(rng):
+    """nn.Conv2d(padding='same') with an even kernel pads asymmetrically, exactly as F.conv2d (and PyTorch)."""
+    layer = nn.Conv2d(2, 3, 4, padding="same", dtype=minidl.float64)
+    assert layer.padding == "same" and "padding=same" in repr(layer)
+    x = minidl.tensor(rng.standard_normal((1, 2, 5, 6)))
+    out = layer(x)
+    assert out.shape == (1, 3, 5, 6)
+    np.testing.assert_array_equal(out.detach().numpy(),
+                                  F.conv2d(x, layer.weight, layer.bias, padding="same").detach().numpy())
+    # top/left get d(k − 1) // 2 = 1, bottom/right the other 2: the same as explicit zero padding
+    padded = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 2), (1, 2)))
+    np.testing.assert_allclose(out.detach().numpy(), F.conv2d(minidl.tensor(padded), layer.weight, layer.bias)
+                               .detach().numpy(), rtol=1e-6)
+    if torch is not None:
+        tlayer = torch.nn.Conv2d(2, 3, 4, padding="same").double()
+        tlayer.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in layer.state_dict().items()})
+        np.testing.assert_allclose(out.detach().numpy(), tlayer(to_torch(x.numpy())).detach().numpy(), rtol=1e-6)
 
 
 @requires_torch
@@ -348,10 +369,10 @@ def test_layers_reject_bad_arguments_and_inputs():
         nn.Conv2d(1, 1, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
-    with pytest.raises(ValueError, match="padding string"):
+    with pytest.raises(ValueError, match="padding must be an int, a pair, 'valid' or 'same'"):
         nn.Conv2d(1, 1, 3, padding="full")
-    with pytest.raises(NotImplementedError, match="asymmetric"):
-        nn.Conv2d(1, 1, 4, padding="same")
+    with pytest.raises(TypeError, match="Conv2d: kernel_size must be an int or a pair"):
+        nn.Conv2d(1, 1, (2, 3, 4))
     with pytest.raises(NotImplementedError, match="return_indices"):
         nn.MaxPool2d(2, return_indices=True)
     with pytest.raises(TypeError, match="floating"):

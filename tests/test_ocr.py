@@ -16,20 +16,17 @@ import pytest
 
 from minidl import cli, errors
 from minidl.datasets import SyntheticCharacters, SyntheticTextPage, photo_like, register
-from minidl.runs import load_run
+from minidl.runs import load_run, read_text, ready_model, ready_model_dir
+from minidl.runs import ocr as ocr_module
 from minidl.vision import (
     box_iou,
     char_accuracy,
     edit_distance,
     find_letters,
     match_boxes,
-    read_text,
-    ready_model,
-    ready_model_dir,
     square_crop,
     word_starts,
 )
-from minidl.vision import ocr as ocr_module
 
 PIL = pytest.importorskip("PIL.Image")
 pytest.importorskip("skimage")

@@ -52,6 +52,35 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("Adagrad", dict(lr=0.1, maximize=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.05, eps=1e-6,
                      maximize=True)),
+    ("Adadelta", {}),
+    ("Adadelta", dict(lr=0.5, rho=0.8)),
+    ("Adadelta", dict(rho=0.0, eps=1e-3)),
+    ("Adadelta", dict(weight_decay=0.1)),
+    ("Adadelta", dict(maximize=True)),
+    ("Adadelta", dict(lr=0.3, rho=0.95, eps=1e-4, weight_decay=0.05, maximize=True)),
+    ("Adamax", {}),
+    ("Adamax", dict(lr=0.05)),
+    ("Adamax", dict(lr=0.05, betas=(0.3, 0.5), eps=1e-3)),
+    ("Adamax", dict(lr=0.05, weight_decay=0.1)),
+    ("Adamax", dict(lr=0.05, weight_decay=0.1, maximize=True)),
+    ("NAdam", {}),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.1)),
+    ("NAdam", dict(lr=0.05, betas=(0.3, 0.8), eps=1e-3)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, momentum_decay=0.0, maximize=True)),
+    ("RAdam", {}),
+    ("RAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05, betas=(0.4, 0.7))),  # rho_t passes 5 within the run: both branches
+    ("RAdam", dict(lr=0.05, eps=1e-3, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.05, betas=(0.6, 0.9), maximize=True)),
+    ("ASGD", {}),
+    ("ASGD", dict(lr=0.1)),
+    ("ASGD", dict(lr=0.1, lambd=0.01, alpha=0.5)),
+    ("ASGD", dict(lr=0.1, t0=5)),  # averaging starts within the run
+    ("ASGD", dict(lr=0.05, t0=3, lambd=0.1, alpha=1.0, weight_decay=0.1, maximize=True)),
 ]
 CASE_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in CASES]
 
@@ -62,6 +91,11 @@ GROUP_CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     ("AdamW", dict(lr=0.02), [dict(lr=0.1, weight_decay=0.0), dict(weight_decay=0.3)]),
     ("RMSprop", dict(lr=0.01), [dict(centered=True), dict(lr=0.001, momentum=0.3)]),
     ("Adagrad", dict(lr=0.1), [dict(lr=0.3), dict(lr=0.05, lr_decay=0.1)]),
+    ("Adadelta", dict(lr=0.5), [dict(rho=0.5), dict(lr=1.0, weight_decay=0.1)]),
+    ("Adamax", dict(lr=0.02), [dict(lr=0.1), dict(betas=(0.5, 0.9))]),
+    ("NAdam", dict(lr=0.02), [dict(momentum_decay=0.01), dict(lr=0.1, weight_decay=0.1)]),
+    ("RAdam", dict(lr=0.02), [dict(lr=0.1), dict(betas=(0.5, 0.8))]),
+    ("ASGD", dict(lr=0.05), [dict(t0=4), dict(lr=0.1, lambd=0.01)]),
 ]
 
 
@@ -132,6 +166,8 @@ def assert_state_dicts_match(ours: dict[str, Any], theirs: dict[str, Any]) -> No
     for group, tgroup in zip(ours["param_groups"], theirs["param_groups"], strict=True):
         for key, value in group.items():
             assert key in tgroup, key
+            if key == "foreach":  # the tests run torch's single-tensor code (foreach=False); ours keeps None
+                continue
             tvalue = tgroup[key]
             assert (list(value) == list(tvalue)) if isinstance(tvalue, tuple) else value == tvalue, key
 
@@ -208,7 +244,9 @@ def test_add_param_group_mid_run_matches_torch(name: str, kwargs: dict[str, Any]
 @requires_torch
 @pytest.mark.parametrize("name, kwargs", [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
                                           ("Adam", dict(lr=0.05, amsgrad=True)), ("AdamW", dict(lr=0.05)),
-                                          ("RMSprop", dict(momentum=0.5)), ("Adagrad", dict(lr=0.2))])
+                                          ("RMSprop", dict(momentum=0.5)), ("Adagrad", dict(lr=0.2)),
+                                          ("Adadelta", dict(lr=1.0)), ("Adamax", dict(lr=0.1)), ("NAdam", dict(lr=0.1)),
+                                          ("RAdam", dict(lr=0.1)), ("ASGD", dict(lr=0.1, t0=5))])
 def test_quadratic_loss_through_autograd_matches_torch(name: str, kwargs: dict[str, Any]) -> None:
     """Gradients from each library's own backward of f(x) = Σ d·(x − c)², then the optimizers' steps."""
     rng = np.random.default_rng(7)
@@ -420,7 +458,8 @@ def test_scratch_buffers_never_alias_parameters_or_grads() -> None:
     np.testing.assert_allclose(small.detach().numpy(), 0.9 * np.ones(3), rtol=1e-7)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                                  "RAdam", "ASGD"])
 def test_zero_learning_rate_keeps_parameters_and_advances_state(name: str) -> None:
     """lr = 0 is valid (a cosine schedule reaches it): no division by zero, parameters stay put."""
     ps = minidl_params(initial_values())
@@ -449,6 +488,13 @@ BAD_OPTIONS = [
     ("Adagrad", dict(weight_decay=-0.1), "weight_decay"),
     ("Adagrad", dict(initial_accumulator_value=-0.1), "initial_accumulator_value"),
     ("Adagrad", dict(eps=-1.0), "eps"),
+    ("Adadelta", dict(lr=-1.0), "lr"), ("Adadelta", dict(rho=1.5), "rho"), ("Adadelta", dict(eps=-1.0), "eps"),
+    ("Adadelta", dict(weight_decay=-0.1), "weight_decay"),
+    ("Adamax", dict(lr=-1.0), "lr"), ("Adamax", dict(betas=(1.0, 0.9)), "index 0"), ("Adamax", dict(eps=-1.0), "eps"),
+    ("NAdam", dict(lr=-1.0), "lr"), ("NAdam", dict(betas=(0.9, 1.0)), "index 1"),
+    ("NAdam", dict(momentum_decay=-0.1), "momentum_decay"), ("NAdam", dict(weight_decay=-0.1), "weight_decay"),
+    ("RAdam", dict(lr=-1.0), "lr"), ("RAdam", dict(betas=(-0.1, 0.9)), "index 0"), ("RAdam", dict(eps=-1.0), "eps"),
+    ("ASGD", dict(lr=-1.0), "lr"), ("ASGD", dict(weight_decay=-0.1), "weight_decay"),
 ]
 
 

@@ -285,3 +285,19 @@ class TestEdgeCases:
 ])  # fmt: skip
 def test_figure_section(caption, path, section):
     assert figure_section(caption, path) == section
+
+
+def test_write_document_renders_links_in_both_formats(tmp_path):
+    from minidl.report.report import Heading, Link, Para, Table, write_document
+
+    blocks = [Heading(1, "Sweep <x>"), Para("trials:"),
+              Table(["trial", "acc"], [[Link("t_1 <b>", "trials/t 1/report.html"), "0.5"], ["t2", "0.4"]],
+                    highlight={0})]
+    files = write_document(tmp_path, "sweep", "Sweep <x>", blocks)
+    assert (files.markdown, files.html) == (tmp_path / "sweep.md", tmp_path / "sweep.html")
+    md = files.markdown.read_text()
+    # the text escaped for Markdown, the target percent-encoded, the highlighted row in bold
+    assert "| **[t\\_1 \\<b\\>](trials/t%201/report.html)** | **0.5** |" in md
+    page = files.html.read_text()
+    assert '<a href="trials/t%201/report.html">t_1 &lt;b&gt;</a>' in page
+    assert "<title>Sweep &lt;x&gt;</title>" in page and not list(tmp_path.glob(".*.tmp"))

@@ -229,6 +229,16 @@ class TestFigures:
         with pytest.raises(ValueError, match=r"run 'sgd' has no series 'val_loss'; it has \['loss', 'val_acc'\]"):
             plots.plot_curves(runs, tmp_path / "x.png", "val_loss")
 
+    def test_curves_legend_limit_names_the_first_runs(self, mpl, tmp_path, monkeypatch):
+        figs = []
+        monkeypatch.setattr(plots, "_save", lambda fig, path: figs.append(fig) or Path(path))
+        runs = {f"run{i}": {"val_acc": [0.1 * i, 0.1 * i + 0.05]} for i in range(5)}
+        plots.plot_curves(runs, tmp_path / "x.png", "val_acc", legend_limit=2)
+        ax = figs[0].axes[0]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["run0", "run1"]
+        assert len(ax.get_lines()) == 5  # every run is drawn
+        assert all(float(t).is_integer() for t in ax.get_xticks())  # whole epochs on the axis
+
     def test_plot_history_writes_what_exists(self, mpl, tmp_path):
         hist = {"loss": [2.0, 1.0, 0.5], "metrics": {"train_acc": [0.5, 0.8], "val_acc": [None, None],
                                                       "train_loss": [1.0, 0.6], "val_loss": [None, None],
@@ -291,7 +301,8 @@ class TestFigures:
         res = 30
         out = plots.plot_decision_boundary(scores, X, y, tmp_path / "db.png", resolution=res, **SMALL)
         assert png_shape(out) == SMALL_PX
-        assert seen[0] == (np.float32, (res * res, 2))  # one batched float32 call over the whole grid
+        # one batched float32 call: the whole grid, then the 40 points
+        assert seen == [(np.float32, (res * res + 40, 2))]
         for name, fn in [("labels", lambda p: (p[:, 0] * p[:, 1] > 0).astype(np.int64)),
                          ("probs", lambda p: 1 / (1 + np.exp(-np.clip(p[:, 0] * p[:, 1], -30, 30)))),
                          ("tensor", lambda p: minidl.tensor(p[:, :1] * p[:, 1:]))]:
@@ -299,6 +310,9 @@ class TestFigures:
                                                           **SMALL)) == SMALL_PX
         with pytest.raises(ValueError, match=r"predict_fn returned shape \(3,\)"):
             plots.plot_decision_boundary(lambda p: np.zeros(3), X, y, tmp_path / "bad.png", resolution=res)
+        with pytest.raises(ValueError, match=r"predict_fn returned shape \(3,\)"):
+            plots.plot_decision_boundary(lambda p: np.zeros(3), X, y, tmp_path / "bad.png", resolution=res,
+                                         surface="probability")
         with pytest.raises(ValueError, match=r"X must be 2-D points \(N, 2\)"):
             plots.plot_decision_boundary(scores, np.zeros((4, 3)), [0] * 4, tmp_path / "bad.png")
 
@@ -321,6 +335,46 @@ class TestFigures:
         assert leftovers(tmp_path) == []
 
 
+class TestMetricVsParams:
+    POINTS = [{"val_acc": 0.80, "lr": 1e-3, "hidden": [100], "opt": "sgd"},
+              {"val_acc": 0.60, "lr": 1e-1, "hidden": [50], "opt": "adam"},
+              {"val_acc": None, "lr": 1e-2, "hidden": [50], "opt": "sgd"},  # a failed trial: left out
+              {"val_acc": 0.70, "lr": 1e-2, "hidden": [50], "opt": "adam"}]
+
+    def capture(self, monkeypatch):
+        figs = []
+        monkeypatch.setattr(plots, "_save", lambda fig, path: figs.append(fig) or Path(path))
+        return figs
+
+    def test_panels_scales_and_categories(self, mpl, tmp_path, monkeypatch):
+        figs = self.capture(monkeypatch)
+        plots.plot_metric_vs_params(self.POINTS, ["lr", "hidden", "opt"], "val_acc", tmp_path / "x.png",
+                                    log_params=["lr"], highlight=0)
+        axes = [ax for ax in figs[0].axes if ax.axison]
+        assert [ax.get_xlabel() for ax in axes] == ["lr", "hidden", "opt"]
+        assert axes[0].get_xscale() == "log" and axes[1].get_xscale() == "linear"
+        # categories as their text, in their natural order ([50] < [100], "adam" < "sgd")
+        assert [t.get_text() for t in axes[1].get_xticklabels()] == ["[50]", "[100]"]
+        assert [t.get_text() for t in axes[2].get_xticklabels()] == ["adam", "sgd"]
+        # three finite points per panel, plus the star on the best (index 0: lr 1e-3, val_acc 0.8)
+        dots, star = axes[0].collections
+        np.testing.assert_allclose(dots.get_offsets(), [[1e-3, 0.8], [1e-1, 0.6], [1e-2, 0.7]])
+        np.testing.assert_allclose(star.get_offsets(), [[1e-3, 0.8]])
+        np.testing.assert_allclose(axes[2].collections[0].get_offsets()[:, 0], [1, 0, 0])
+
+    def test_png_size_and_errors(self, mpl, tmp_path):
+        one = plots.plot_metric_vs_params(self.POINTS, ["lr"], "val_acc", tmp_path / "one.png", dpi=20)
+        assert png_shape(one) == (80, 128)  # a lone panel: 6.4 x 4 in
+        four = plots.plot_metric_vs_params(self.POINTS, ["lr", "hidden", "opt", "lr"], "val_acc",
+                                           tmp_path / "four.png", dpi=20)
+        assert png_shape(four) == (140, 240)  # 3 columns x 2 rows of 4 x 3.5 in
+        with pytest.raises(ValueError, match="no hyperparameters given"):
+            plots.plot_metric_vs_params(self.POINTS, [], "val_acc", tmp_path / "x.png")
+        with pytest.raises(ValueError, match="no point has a finite 'test_acc'"):
+            plots.plot_metric_vs_params(self.POINTS, ["lr"], "test_acc", tmp_path / "x.png")
+        assert leftovers(tmp_path) == []
+
+
 # ============================================================================================ without matplotlib
 PLOT_CALLS = {
     "plot_loss": lambda d: plots.plot_loss([1.0, 0.5], d / "x.png"),
@@ -335,6 +389,12 @@ PLOT_CALLS = {
         lambda p: pytest.fail("predict_fn must not run without matplotlib"), np.zeros((2, 2)), [0, 1], d / "x.png"),
     "plot_reconstructions": lambda d: plots.plot_reconstructions(np.zeros((1, 2, 2)), np.zeros((1, 2, 2)),
                                                                  d / "x.png"),
+    "plot_metric_vs_params": lambda d: plots.plot_metric_vs_params([{"acc": 0.5, "lr": 0.1}], ["lr"], "acc",
+                                                                   d / "x.png"),
+    "plot_misclassified_per_class": lambda d: plots.plot_misclassified_per_class(np.zeros((1, 2, 2)), [0], [1],
+                                                                                 None, d / "x.png"),
+    "plot_per_class_accuracy": lambda d: plots.plot_per_class_accuracy([0], [0], ["a"], d / "x.png"),
+    "plot_letter_boxes": lambda d: plots.plot_letter_boxes(np.zeros((4, 4)), [[0, 0, 2, 2]], d / "x.png"),
 }
 
 

@@ -178,6 +178,11 @@ def test_callback_hooks_order() -> None:
         def on_epoch_begin(self, epoch, logs=None):
             events.append(f"epoch_begin{epoch}")
 
+        def on_batch_begin(self, batch, logs=None):
+            events.append("batch_begin")
+            x, y = logs["data"]  # the batch as the loader yielded it
+            assert x.shape[1] == 2 and len(y) == len(x)
+
         def on_batch_end(self, batch, logs=None):
             events.append("batch")
             assert set(logs) == {"loss", "acc", "size"}
@@ -191,7 +196,7 @@ def test_callback_hooks_order() -> None:
 
     train, val = _loaders(n=64)
     _silent().fit(_mlp(), train, val, epochs=2, callbacks=[Recorder()])
-    batches = ["batch"] * len(train)
+    batches = ["batch_begin", "batch"] * len(train)
     assert events == ["train_begin", "epoch_begin0", *batches, "epoch_end0", "epoch_begin1", *batches,
                       "epoch_end1", "train_end"]
     with pytest.raises(TypeError, match="Callback instances"):
@@ -320,10 +325,170 @@ def test_evaluate_and_predict() -> None:
 
 def test_bad_batches_and_arguments() -> None:
     model = _mlp()
-    with pytest.raises(TypeError, match=r"\(inputs, targets\) pair"):
-        _silent().fit(model, [minidl.randn(4, 2)], epochs=1)
+    with pytest.raises(TypeError, match="a batch must be a tensor, a tuple or list"):
+        _silent().fit(model, [3], epochs=1)
+    with pytest.raises(KeyError, match=r"no key 'input' \(keys: \['image', 'label'\]\).*input_key"):
+        _silent().fit(model, [{"image": minidl.randn(4, 2), "label": minidl.tensor([0, 1, 2, 0])}], epochs=1)
+    with pytest.raises(TypeError, match="training_step must return the loss"):
+        class NoLoss(Trainer):
+            def training_step(self, batch):
+                return {"output": self.model(batch[0])}
+
+        NoLoss(progress=False).fit(model, _loaders()[0], epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         _silent().fit(model, _loaders()[0], epochs=-1)
+
+
+# ------------------------------------------------------------------------------------------ extending the Trainer
+def test_training_and_validation_steps_can_be_overridden() -> None:
+    """A subclass adds an L2 penalty to the training loss and validates on the plain loss; what the steps return
+    is what the history records."""
+    calls = {"train": 0, "val": 0}
+
+    class L2Trainer(Trainer):
+        def training_step(self, batch):
+            calls["train"] += 1
+            x, y = batch
+            out = self.model(x)
+            penalty = sum((p * p).sum() for p in self.model.parameters())
+            return {"loss": F.cross_entropy(out, y) + 0.01 * penalty, "output": out, "target": y}
+
+        def validation_step(self, batch):
+            calls["val"] += 1
+            x, y = batch
+            return F.cross_entropy(self.model(x), y)  # the loss alone: no accuracy
+
+    train, val = _loaders(n=96)
+    model = _mlp()
+    hist = L2Trainer(progress=False, monitor="val_loss").fit(model, train, val, epochs=2)
+    assert calls == {"train": 2 * len(train), "val": 2 * len(val)}
+    assert hist.train_acc[0] is not None and hist.val_acc == [None, None]
+    assert hist.val_loss[-1] == pytest.approx(evaluate(model, val)["loss"], rel=1e-6)
+    with minidl.no_grad():  # the training loss includes the penalty
+        x, y = next(iter(train))
+        plain = F.cross_entropy(model(x), y).item()
+    assert hist.train_loss[-1] > plain - 0.5
+
+
+def test_batches_of_any_structure() -> None:
+    """Tuples (several inputs, then the target), dicts (keys named on the Trainer), a bare tensor or a 1-tuple
+    (an autoencoder: the input is the target) all train with the default steps."""
+    x, y = _blobs(64).tensors
+    # dict batches with torchvision-like keys
+    dicts = DataLoader([{"image": x[i], "label": y[i]} for i in range(64)], batch_size=16)
+    hist = Trainer(progress=False, input_key="image", target_key="label").fit(_mlp(), dicts, dicts, epochs=1)
+    assert hist.train_acc[0] is not None and hist.val_acc[0] is not None
+
+    # an autoencoder on single tensors: TensorDataset(x) yields 1-tuples, a list of tensors yields tensors
+    def autoencoder():
+        return minidl.nn.Sequential(minidl.nn.Linear(2, 4), minidl.nn.Tanh(), minidl.nn.Linear(4, 2))
+
+    for loader in (DataLoader(TensorDataset(x), batch_size=16), [x[:32], x[32:]]):
+        model = autoencoder()
+        before = evaluate(model, loader, F.mse_loss)["loss"]
+        hist = Trainer(progress=False, monitor="train_loss").fit(model, loader, loss_fn=F.mse_loss, epochs=5,
+                                                                  optimizer=optim.Adam(model.parameters(), 1e-2))
+        assert hist.train_acc == [None] * 5 and evaluate(model, loader, F.mse_loss)["loss"] < before
+    # dicts without targets: target_key=None reconstructs the input
+    model = autoencoder()
+    Trainer(progress=False, monitor="train_loss", target_key=None).fit(
+        model, [{"input": x[:32]}], loss_fn=F.mse_loss, epochs=1)
+
+    # a model of two inputs: (x₁, x₂, y)
+    class TwoInputs(minidl.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = minidl.nn.Linear(2, 3), minidl.nn.Linear(2, 3)
+
+        def forward(self, u, v):
+            return self.a(u) + self.b(v)
+
+    hist = _silent().fit(TwoInputs(), [(x[:32], 2 * x[:32], y[:32])], epochs=2)
+    assert hist.train_acc[1] is not None
+
+
+def test_numpy_batches_keep_their_dtypes() -> None:
+    """Integer label arrays stay class indices (not floats, which would read as class probabilities)."""
+    x, y = _blobs(64).tensors
+    batches = [(x.numpy()[:32], y.numpy()[:32]), (x.numpy()[32:], y.numpy()[32:])]
+    hist = _silent().fit(_mlp(), batches, epochs=1)
+    assert hist.train_acc[0] is not None
+
+
+def test_evaluating_restores_the_mode_even_when_the_block_raises() -> None:
+    from minidl.nn.utils import evaluating
+
+    model = _mlp(dropout=0.5)
+    with pytest.raises(RuntimeError), evaluating(model):
+        assert not model.training and not minidl.is_grad_enabled()
+        raise RuntimeError
+    assert model.training and minidl.is_grad_enabled()
+    with evaluating(lambda t: t):  # a plain function has no mode: used as it is
+        pass
+
+
+class _Counter(Callback):
+    """A stateful callback: counts the batches it has seen (across a resume, through its state)."""
+
+    state_key_settings = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name, self.seen = name, 0
+
+    def on_batch_end(self, batch, logs=None):
+        self.seen += 1
+
+    def state_dict(self):
+        return {"seen": self.seen}
+
+    def load_state_dict(self, state):
+        self.seen = state["seen"]
+
+
+def test_callback_state_is_restored_by_key_and_mismatches_warn(tmp_path) -> None:
+    path = tmp_path / "run.npz"
+    model, train, val, opt, sched = _resume_setup(0)
+    _silent().fit(model, train, val, optimizer=opt, epochs=1, checkpoint=path,
+                  callbacks=[_Counter("a"), EarlyStopping("val_loss"), _Counter("b"), LambdaCallback()])
+    per_epoch = len(train)
+
+    # another order, a callback more and one less: states follow their keys, the rest is said aloud
+    a, b, stop, extra = _Counter("a"), _Counter("b"), EarlyStopping("val_loss"), _Counter("new")
+    model, train, val, opt, sched = _resume_setup(1)
+    with pytest.warns(UserWarning) as record:
+        _silent().fit(model, train, val, optimizer=opt, epochs=2, resume=path, callbacks=[b, extra, stop, a])
+    assert (a.seen, b.seen, extra.seen) == (2 * per_epoch, 2 * per_epoch, per_epoch)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1 and "no state for callback \"_Counter(name='new')\"" in messages[0]
+    assert "starts afresh" in messages[0]
+    assert stop.best_epoch in (0, 1)  # epoch 0's best came back with the checkpoint
+
+    model, train, val, opt, sched = _resume_setup(1)
+    with pytest.warns(UserWarning, match=r"does not have, ignored: \[\"_Counter\(name='a'\)\""):
+        _silent().fit(model, train, val, optimizer=opt, epochs=2, resume=path,
+                      callbacks=[_Counter("b"), EarlyStopping("val_loss")])
+
+    with pytest.raises(ValueError, match="share the state key"):
+        _silent().fit(model, train, epochs=1, callbacks=[_Counter("a"), _Counter("a")])
+    twin = _Counter("a")
+    twin.state_key = "second counter"
+    _silent().fit(model, train, epochs=1, callbacks=[_Counter("a"), twin])
+
+
+def test_checkpoints_from_before_state_keys_still_resume(tmp_path) -> None:
+    """Checkpoints used to list callback states by class name; a class present once is still matched."""
+    from minidl.training import load_tree, save_tree
+
+    path = tmp_path / "run.npz"
+    model, train, val, opt, sched = _resume_setup(0)
+    _silent().fit(model, train, val, optimizer=opt, epochs=1, checkpoint=path, callbacks=[_Counter("a")])
+    tree = load_tree(path)
+    tree["extra"]["callbacks"] = [{"class": "_Counter", "state": {"seen": 5}}, {"class": "ProgressBar", "state": {}}]
+    save_tree(path, tree, kind="trainer")
+    counter = _Counter("a")
+    model, train, val, opt, sched = _resume_setup(1)
+    _silent().fit(model, train, val, optimizer=opt, epochs=1, resume=path, callbacks=[counter])
+    assert counter.seen == 5
 
 
 # ------------------------------------------------------------------------------------------ exact resume
@@ -350,7 +515,8 @@ def test_resume_is_bitwise_identical(tmp_path) -> None:
 
     path = tmp_path / "run.npz"
     model, train, val, opt, sched = _resume_setup(0)
-    _silent().fit(model, train, val, optimizer=opt, scheduler=sched, epochs=1, checkpoint=path)
+    _silent().fit(model, train, val, optimizer=opt, scheduler=sched, epochs=1, checkpoint=path,
+                  callbacks=[EarlyStopping("val_loss", patience=5)])
 
     # brand-new objects, built from a different seed: everything must come from the checkpoint
     model, train, val, opt, sched = _resume_setup(1)

@@ -82,7 +82,7 @@ def compile(model: object = None, **kwargs: object) -> object:  # noqa: A001
     return (lambda fn: fn) if model is None else model
 
 
-from . import accelerator, autograd, backends, cuda, linalg, mps, nn, optim, testing, utils, xpu  # noqa: E402
+from . import accelerator, autograd, backends, cuda, linalg, mps, nn, optim, special, testing, utils, xpu  # noqa: E402
 from .legacy import (  # noqa: E402
     BoolTensor,
     ByteTensor,
@@ -94,7 +94,6 @@ from .legacy import (  # noqa: E402
     LongTensor,
     ShortTensor,
 )
-from .report.summary import summary  # noqa: E402  (minidl.summary(model, input_shape): layers and sizes)
 from .serialization import load, save  # noqa: E402  (minidl.save, minidl.load)
 
 __all__ = [
@@ -106,7 +105,8 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "result_type", "promote_types", "can_cast",
     "is_tensor", "is_floating_point", "numel", "set_printoptions", "get_printoptions", "return_types",
     "set_num_threads", "get_num_threads", "compile", "save", "load",
-    "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "summary", "testing",
+    "ops", "autograd", "nn", "optim", "utils", "linalg", "cuda", "backends", "accelerator", "testing",
+    "special",
     "layout", "memory_format", "strided", "contiguous_format", "channels_last", "preserve_format",
     "set_default_device", "get_default_device", "xpu", "mps", "FloatTensor", "DoubleTensor", "HalfTensor",
     "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
@@ -114,12 +114,17 @@ __all__ = [
 ]  # fmt: skip
 
 
-_LAZY = ("datasets", "transforms", "models", "vision", "onnx", "hub", "distributed", "tune")
+_LAZY = ("datasets", "transforms", "models", "vision", "onnx", "hub", "distributed", "tune", "func")
 
 
 def __getattr__(name: str) -> object:
     """Sub-packages that need not load with ``import minidl`` (``minidl.datasets``, ``minidl.transforms``,
-    ...), imported on first use, as ``torchvision.datasets`` is reached from the package."""
+    ...), imported on first use, as ``torchvision.datasets`` is reached from the package; likewise
+    ``minidl.summary`` (model layers and sizes), which lives in the reporting layer."""
+    if name == "summary":
+        from .report.summary import summary
+
+        return summary
     if name in _LAZY:
         import importlib
 

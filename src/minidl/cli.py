@@ -8,7 +8,8 @@ summary and graphs), so this module only parses, calls and prints.
 Subcommands: ``train`` (a run directory with metrics, checkpoints, plots and a report), ``eval`` and
 ``predict`` (use a run), ``compare`` (several runs), ``summary`` (layers, shapes, parameters, memory),
 ``graph`` (the autograd graph of a model's loss or of an expression), ``gradcheck`` (every op, or every
-parameter of a model, against central differences) and ``ocr`` (read the letters on page images).
+parameter of a model, against central differences), ``sweep`` (hyperparameter sweeps on Ray Tune) and
+``ocr`` (read the letters on page images).
 
 Exit codes: 0 success, 1 a check failed, 2 a usage error (bad option, unknown name, unreadable file, filter
 matching nothing), 130 training interrupted with Ctrl-C (after saving a checkpoint).
@@ -27,9 +28,10 @@ from typing import Any, TextIO
 
 from . import gradcheck as _gc
 from ._version import __version__
+from .ops import keep_freed_memory
 
 __all__ = ["main", "build_parser", "COMMANDS", "cmd_train", "cmd_eval", "cmd_predict", "cmd_summary",
-           "cmd_compare", "cmd_graph", "cmd_gradcheck", "cmd_ocr"]
+           "cmd_compare", "cmd_graph", "cmd_gradcheck", "cmd_sweep", "cmd_ocr"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -447,6 +449,42 @@ def _gradcheck_model(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------------------------------ sweep
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", metavar="SPEC", nargs="?",
+                   help="sweep spec: a TOML, YAML or JSON file with a base train config, a search space, the "
+                        "metric, search algorithm, scheduler and CPUs per trial (see minidl.tune.spec)")
+    p.add_argument("--out", metavar="DIR", help="sweep directory (default: the spec's out, else "
+                                                "sweeps/<name>-<time>)")
+    p.add_argument("--resume", metavar="DIR", help="continue the interrupted sweep in DIR; finished trials are "
+                                                   "not run again")
+    p.add_argument("--address", metavar="auto|HOST:PORT",
+                   help="join a running Ray cluster (default: start a local Ray in this process)")
+    p.add_argument("--verbose", action="store_true",
+                   help="also show Ray Tune's progress tables and the trials' log messages")
+
+
+@_user_errors("sweep")
+def cmd_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run a hyperparameter sweep on Ray Tune and print its results table, best first (exit 130 when
+    interrupted, 1 when a trial failed)."""
+    from .tune import require_ray, run_sweep
+
+    if (args.spec is None) == (args.resume is None):
+        return _usage_error("sweep", "give a SPEC file or --resume DIR (exactly one)")
+    if args.resume is not None and args.out is not None:
+        return _usage_error("sweep", "--out does not apply to --resume: the sweep continues in its directory")
+    try:
+        require_ray()
+    except ImportError as e:
+        return _usage_error("sweep", str(e))
+    result = run_sweep(args.spec, out=args.out, resume=args.resume, address=args.address,
+                       verbose=1 if args.verbose else 0, stream=out or sys.stdout)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAIL if result.errors else EXIT_OK
+
+
 # ------------------------------------------------------------------------------------------ ocr
 def _ocr_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", metavar="IMAGE", nargs="+", help="photos or scans of pages (PNG, JPG, ...)")
@@ -463,8 +501,7 @@ def cmd_ocr(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the text read on each image, line by line (under ``== IMAGE ==`` headers when there are several)."""
     from .datasets.labelfolder import read_image
     from .errors import DataError
-    from .runs import load_run
-    from .vision import read_text, ready_model
+    from .runs import load_run, read_text, ready_model
 
     out = out or sys.stdout
     paths = [Path(p) for p in args.images]
@@ -511,6 +548,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
               _graph_args, cmd_graph),
     "gradcheck": ("check every op's and homework layer's gradients (or a model's) against central "
                   "differences", _gradcheck_args, cmd_gradcheck),
+    "sweep": ("tune hyperparameters: train many runs on Ray Tune and rank them (needs minidl[sweep])",
+              _sweep_args, cmd_sweep),
     "ocr": ("read the letters on page images and print the text line by line", _ocr_args, cmd_ocr),
 }
 
@@ -537,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    keep_freed_memory()  # the command owns its process: let training reuse freed blocks (minidl.ops._memory)
     try:
         return args.run(args)
     except KeyboardInterrupt:  # outside training (which saves a checkpoint first): stop quietly

@@ -356,6 +356,51 @@ _UNARY_INPUTS: dict[str, Any] = {
 }
 
 
+def _off_kinks(*kinks: float, scale: float = 2.0) -> Sampler:
+    """Values spread over ±3·scale, at least 0.1 away from each of ``kinks`` (piecewise activations)."""
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        v = rng.uniform(-3 * scale, 3 * scale, (3, 4))
+        for k in kinks:
+            near = np.abs(v - k) < 0.1
+            v[near] = k + np.copysign(0.1, v[near] - k)
+        return v
+
+    return sample
+
+
+# (row of ops.activations, its parameters, the input sampler): every row, and each option of the rows
+_ACTIVATION_CASES: list[tuple[str, dict[str, Any], Any]] = [
+    ("gelu", {}, (3, 4)), ("gelu", {"approximate": "tanh"}, (3, 4)),
+    ("elu", {"alpha": 0.7}, away((3, 4))), ("elu", {"alpha": 1.67, "scale": 1.05}, away((3, 4))),
+    ("elu", {"alpha": 2.0, "input_scale": 0.5}, away((3, 4))),
+    ("silu", {}, (3, 4)), ("mish", {}, (3, 4)),
+    ("softplus", {}, (3, 4)), ("softplus", {"beta": 2.0, "threshold": 3.0}, _off_kinks(1.5, scale=1.0)),
+    ("softsign", {}, away((3, 4))),
+    ("hardtanh", {"min_val": -0.5, "max_val": 1.0}, _off_kinks(-0.5, 1.0, scale=0.5)),
+    ("hardswish", {}, _off_kinks(-3.0, 3.0)), ("hardsigmoid", {}, _off_kinks(-3.0, 3.0)),
+    ("logsigmoid", {}, (3, 4)), ("threshold", {"threshold": 0.2, "value": -1.0}, _off_kinks(0.2, scale=0.5)),
+]  # fmt: skip
+
+
+def _zeros(shape: tuple[int, ...]) -> Sampler:
+    return lambda rng: np.zeros(shape)
+
+
+# (row of ops.pointwise_losses, its parameters, its inputs): every row and option; the input x of the
+# losses of x − y is 0 and their target is drawn away from the kinks, so d = x − y is too
+_POINTWISE_LOSS_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("l1_loss", {"reduction": "none"}, {"input": _zeros((3, 4)), "target": away((3, 4))}),
+    ("smooth_l1_loss", {"beta": 0.5}, {"input": _zeros((3, 4)), "target": _off_kinks(0.0, 0.5, -0.5, scale=0.4)}),
+    ("huber_loss", {"delta": 0.5, "reduction": "sum"},
+     {"input": _zeros((3, 4)), "target": _off_kinks(0.0, 0.5, -0.5, scale=0.4)}),
+    ("kl_div", {}, {"input": (3, 4), "target": uniform((3, 4), 0.1, 1.0)}),
+    ("kl_div", {"log_target": True}, {"input": (3, 4), "target": (3, 4)}),
+    ("poisson_nll_loss", {"full": True}, {"input": (3, 4), "target": uniform((3, 4), 1.2, 4.0)}),
+    ("poisson_nll_loss", {"log_input": False, "eps": 1e-3}, {"input": uniform((3, 4), 0.5, 2.0),
+                                                             "target": uniform((3, 4), 0.0, 3.0)}),
+]  # fmt: skip
+
+
 def _builtin_checks() -> list[GradcheckCase]:
     from . import layers as L
     from . import ops
@@ -460,6 +505,25 @@ def _builtin_checks() -> list[GradcheckCase]:
           {"x": (2, 2, 3), "weight": (2, 3), "bias": (2, 3)}),
         C("dropout", lambda x: ops.dropout(x, p=0.3, training=True, generator=default_generator()),
           {"x": (4, 5)}),
+        C("dropout_feature", lambda x: ops.dropout(x, p=0.4, generator=default_generator(), feature=True),
+          {"x": (3, 4, 2)}),
+        C("dropout_alpha", lambda x: ops.dropout(x, p=0.2, generator=default_generator(), alpha=True), {"x": (4, 5)}),
+        C("group_norm", lambda x, w, b: ops.group_norm(x, w, b, num_groups=2), {"x": (2, 4, 3), "weight": (4,),
+                                                                               "bias": (4,)}),
+        C("group_norm_instance", lambda x: ops.group_norm(x, None, None, num_groups=3, eps=1e-3), {"x": (2, 3, 2, 2)}),
+        C("local_response_norm", lambda x: ops.local_response_norm(x, size=3, alpha=0.5, beta=0.75, k=1.0),
+          {"x": (2, 5, 3)}),
+        C("local_response_norm_even", lambda x: ops.local_response_norm(x, size=4, alpha=1.0, beta=0.5, k=2.0),
+          {"x": (1, 6, 2, 2)}),
+        # ---------------------------------------------------------------- embeddings
+        # (padding_idx and scale_grad_by_freq change the gradient on purpose: tests/test_embedding.py checks them)
+        C("embedding", lambda w: ops.embedding(w, np.array([[0, 3, 3], [5, 1, 0]])), {"weight": (6, 4)}),
+        C("embedding_bag_sum", lambda w, s: ops.embedding_bag(w, np.array([0, 3, 3, 5, 1]), np.array([0, 2, 2]), s,
+                                                              mode="sum"), {"weight": (6, 4), "per_sample": (5,)}),
+        C("embedding_bag_mean", lambda w: ops.embedding_bag(w, np.array([0, 3, 2, 5, 1]), np.array([0, 3]), None,
+                                                            padding_idx=3), {"weight": (6, 4)}),
+        C("embedding_bag_max", lambda w: ops.embedding_bag(w, np.array([0, 3, 2, 5, 1]), np.array([0, 1, 1]), None,
+                                                           mode="max"), {"weight": distinct((6, 4))}),
         # ---------------------------------------------------------------- activations
         C("relu", lambda x: ops.relu(x), {"x": away((3, 4))}),
         C("leaky_relu", lambda x: ops.leaky_relu(x, negative_slope=0.1), {"x": away((3, 4))}),
@@ -467,6 +531,11 @@ def _builtin_checks() -> list[GradcheckCase]:
         C("tanh", lambda x: ops.tanh(x), {"x": (3, 4)}),
         C("softmax", lambda x: ops.softmax(x, dim=1), {"x": (2, 4, 3)}),
         C("log_softmax", lambda x: ops.log_softmax(x, dim=-1), {"x": (3, 4)}),
+        *[C("_".join(["activations", name, *(f"{k}={v}" for k, v in params.items())]),
+            (lambda x, n=name, p=params: ops.activations[n](x, **p)), {"x": sampler})
+          for name, params, sampler in _ACTIVATION_CASES],
+        C("prelu", lambda x, w: ops.prelu(x, w), {"x": away((2, 3, 4)), "weight": (3,)}),
+        C("prelu_shared", lambda x, w: ops.prelu(x, w), {"x": away((2, 3)), "weight": (1,)}),
         # ---------------------------------------------------------------- losses
         C("cross_entropy", lambda x, y: ops.cross_entropy(x, y), {"input": (5, 4), "target": labels((5,), 4)}),
         C("cross_entropy_options", lambda x, y: ops.cross_entropy(x, y, weight=ce_weight, ignore_index=0,
@@ -478,6 +547,12 @@ def _builtin_checks() -> list[GradcheckCase]:
         C("mse_loss", lambda x, y: ops.mse_loss(x, y), {"input": (3, 4), "target": (3, 4)}),
         C("binary_cross_entropy", lambda p: ops.binary_cross_entropy(p, bce_target),
           {"input": uniform((3, 4), 0.1, 0.9)}),
+        *[C("_".join(["pointwise_losses", name, *(f"{k}={v}" for k, v in params.items())]),
+            (lambda x, y, n=name, p=params: ops.pointwise_losses[n](x, y, **p)), inputs)
+          for name, params, inputs in _POINTWISE_LOSS_CASES],
+        # (ctc_loss returns PyTorch's gradient, the one for logits under a log-softmax: checked through it)
+        C("ctc_loss", lambda x: ops.ctc_loss(ops.log_softmax(x, dim=2), np.array([[1, 2, 2], [3, 1, 0]]),
+                                             np.array([6, 4]), np.array([3, 2])), {"logits": (6, 2, 4)}),
         C("binary_cross_entropy_with_logits",
           lambda x: ops.binary_cross_entropy_with_logits(x, bce_target, pos_weight=np.array([1.0, 2.0, 0.5, 1.0])),
           {"input": (3, 4)}),

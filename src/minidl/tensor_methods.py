@@ -28,7 +28,7 @@ add sub subtract mul multiply div divide true_divide floor_divide remainder fmod
 positive abs absolute exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square sin cos tan asin acos atan arcsin
 arccos arctan sinh cosh tanh sigmoid relu floor ceil round trunc fix frac sign sgn reciprocal clamp clip maximum
 minimum fmax fmin lerp addmm addcmul addcdiv logical_and logical_or logical_xor logical_not bitwise_and bitwise_or
-bitwise_xor bitwise_not nan_to_num atan2 arctan2 softmax log_softmax
+bitwise_xor bitwise_not nan_to_num atan2 arctan2 softmax log_softmax erf erfc prelu
 sum nansum mean nanmean prod std var max min amax amin aminmax argmax argmin norm logsumexp cumsum cumprod all any
 unique bincount count_nonzero sort argsort topk kthvalue median
 eq ne lt le gt ge greater greater_equal less less_equal not_equal isclose allclose equal isnan isinf isfinite
@@ -45,7 +45,7 @@ add sub subtract mul multiply div divide true_divide floor_divide remainder fmod
 absolute exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square sin cos tan asin acos atan arcsin arccos arctan sinh
 cosh tanh sigmoid relu floor ceil round trunc fix frac sign sgn reciprocal clamp clip lerp addmm addcmul addcdiv
 logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not nan_to_num atan2
-arctan2 cumsum cumprod tril triu masked_fill scatter scatter_add index_add index_fill index_copy
+arctan2 cumsum cumprod tril triu masked_fill scatter scatter_add index_add index_fill index_copy erf erfc
 """.split()
 
 _FAST = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ..ops.base import Op
     from ..tensor import Tensor
 
-__all__ = ["Node", "VersionCounter", "run_backward", "unbroadcast", "FREED"]
+__all__ = ["Node", "VersionCounter", "run_backward", "unbroadcast", "queue_callback", "FREED"]
 
 FREED = object()  # marks a node cache released after backward
 
@@ -175,6 +175,18 @@ def _run_hooks(hooks: list[Callable[[Any], Any]], g: np.ndarray) -> np.ndarray:
     return g
 
 
+_callbacks: list[list[Callable[[], None]]] = []  # one list per backward pass in progress (they may nest)
+
+
+def queue_callback(fn: Callable[[], None]) -> None:
+    """Run ``fn()`` once the backward pass in progress has finished, after every leaf's ``.grad`` was updated
+    (PyTorch's ``Variable._execution_engine.queue_callback``; data-parallel training waits for its gradient
+    reductions there). Only valid during a backward pass, e.g. from a tensor hook."""
+    if not _callbacks:
+        raise RuntimeError("queue_callback can only be called during a backward pass")
+    _callbacks[-1].append(fn)
+
+
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[np.ndarray], retain_graph: bool = False,
                  inputs: Sequence[Tensor] | None = None, accumulate: bool = True) -> list[np.ndarray | None]:
     """Backpropagate ``root_grads`` (dL/d root) from ``roots`` through the recorded graph.
@@ -202,7 +214,23 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[np.ndarray], reta
         else:
             node_targets[(id(t._node), t._output_nr)] = i
     captured: list[np.ndarray | None] = [None] * len(inputs or ())
+    _callbacks.append([])
+    try:
+        _backward_pass(root_nodes, node_grads, leaf_grads, leaf_targets, node_targets, captured, retain_graph,
+                       inputs, accumulate)
+        callbacks = _callbacks[-1]
+    finally:
+        _callbacks.pop()
+    for fn in callbacks:
+        fn()
+    return captured
 
+
+def _backward_pass(root_nodes: list[Node], node_grads: dict[Node, list[Any]], leaf_grads: dict[int, list[Any]],
+                   leaf_targets: dict[int, int], node_targets: dict[tuple[int, int], int],
+                   captured: list[np.ndarray | None], retain_graph: bool, inputs: Sequence[Tensor] | None,
+                   accumulate: bool) -> None:
+    """The body of :func:`run_backward`: nodes in reverse topological order, then the leaves."""
     order = _topological_order(root_nodes)
     useful = receives = None
     if inputs is not None:  # run only what leads to an input; the inputs' own nodes still receive gradients
@@ -261,7 +289,6 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[np.ndarray], reta
                 captured[i] = g
         elif inputs is None or i is not None:
             _accumulate(leaf, g)
-    return captured
 
 
 def _leading_to(order: list[Node], leaf_targets: dict[int, int], node_targets: dict[tuple[int, int], int]) -> set[int]:

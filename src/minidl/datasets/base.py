@@ -15,6 +15,14 @@ __all__ = ["ImageArrayDataset"]
 _TO_TENSOR = ToTensor()
 
 
+def transformed(img: Any, target: Any, transform: Callable[[Any], Any] | None,
+                target_transform: Callable[[Any], Any] | None) -> tuple[Any, Any]:
+    """A sample as the image datasets return it: ``transform(img)`` (``ToTensor()`` when there is none) and
+    ``target_transform(target)`` (the target itself when there is none)."""
+    img = transform(img) if transform is not None else _TO_TENSOR(img)
+    return img, target if target_transform is None else target_transform(target)
+
+
 class ImageArrayDataset(Dataset):
     """Images in one uint8 array ``data`` of shape (N, H, W) or (N, H, W, C), labels in int64 ``targets``.
 
@@ -50,12 +58,7 @@ class ImageArrayDataset(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img = self.data[index]
-        target: Any = int(self.targets[index])
-        img = self.transform(img) if self.transform is not None else _TO_TENSOR(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return transformed(self.data[index], int(self.targets[index]), self.transform, self.target_transform)
 
     @property
     def class_to_idx(self) -> dict[str, int]:
@@ -63,7 +66,7 @@ class ImageArrayDataset(Dataset):
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All images as float32 (N, C, H, W) in [0, 1] and labels as int64 (N,), ignoring the transforms."""
-        return _TO_TENSOR.batch(self.data), self.targets
+        return _TO_TENSOR.batch(self.data).numpy(), self.targets
 
     def batch_fetcher(self) -> BatchFetcher | None:
         transform = self.transform if self.transform is not None else _TO_TENSOR

@@ -7,36 +7,29 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .._optional import require
-from ..transforms import ToTensor
+from ..transforms._image import pillow
 from ..utils.data.dataset import Dataset
+from .base import transformed
 
 __all__ = ["ImageFolder", "pil_loader", "IMG_EXTENSIONS"]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
-_TO_TENSOR = ToTensor()
 
 
-def _pillow() -> Any:
-    """Import Pillow's ``Image`` module, or explain how to install it."""
-    return require("PIL.Image", "Pillow", "images", "reading image files")
-
-
-def pil_loader(path: str | os.PathLike) -> np.ndarray:
-    """The image at ``path`` as uint8 RGB (H, W, 3) (grayscale and palette images are converted)."""
-    image_module = _pillow()
-    with image_module.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+def pil_loader(path: str | os.PathLike) -> Any:
+    """The image at ``path`` as an RGB PIL image, read in full (grayscale and palette images are converted),
+    as torchvision's loader gives it."""
+    with pillow().open(path) as im:
+        return im.convert("RGB")
 
 
 class ImageFolder(Dataset):
     """Images arranged as ``root/<class>/**/<file>``; classes are the sub-folder names, sorted.
 
     ``ds[i]`` is ``(image, class index)``: ``transform(loader(path))`` if a transform is given, else
-    float32 (3, H, W) in [0, 1]. The default loader returns uint8 RGB (H, W, 3) via Pillow; pass
-    ``loader`` to read other formats. Attributes as in torchvision: ``classes``, ``class_to_idx``,
+    a float32 (3, H, W) Tensor in [0, 1] (torchvision would return the PIL image). The default loader
+    returns an RGB PIL image, as torchvision's, so transforms behave exactly as there; pass ``loader`` to
+    read other formats. Attributes as in torchvision: ``classes``, ``class_to_idx``,
     ``samples`` (list of (path, class index)), ``imgs`` (same), ``targets``.
     """
 
@@ -47,7 +40,7 @@ class ImageFolder(Dataset):
         if not self.root.is_dir():
             raise FileNotFoundError(f"ImageFolder: {self.root} is not a folder")
         if loader is None:
-            _pillow()  # fail now, not at the first sample
+            pillow()  # fail now, not at the first sample
             loader = pil_loader
         exts = tuple(e.lower() for e in extensions)
         self.classes = sorted(e.name for e in os.scandir(self.root) if e.is_dir())
@@ -79,11 +72,7 @@ class ImageFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         path, target = self.samples[index]
-        img = self.loader(path)
-        img = self.transform(img) if self.transform is not None else _TO_TENSOR(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return transformed(self.loader(path), target, self.transform, self.target_transform)
 
     def __repr__(self) -> str:
         return f"Dataset ImageFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"

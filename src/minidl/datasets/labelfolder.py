@@ -29,19 +29,19 @@ import numpy as np
 
 from .._atomic import atomic_path, atomic_write_text
 from ..errors import DataError
-from ..transforms import ToTensor
+from ..transforms._image import pillow
 from ..utils.data.dataset import Dataset
-from .folder import IMG_EXTENSIONS, _pillow
+from .base import transformed
+from .folder import IMG_EXTENSIONS
 
 __all__ = ["ImageLabelFolder", "write_image_label_folder", "read_image"]
 
-_TO_TENSOR = ToTensor()
 _GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """The image at ``path`` as uint8: (H, W) for greyscale files, (H, W, 3) RGB for the others."""
-    image_module = _pillow()
+    image_module = pillow()
     with image_module.open(path) as im:
         if im.mode in ("I", "I;16", "F"):  # 16-bit or float greyscale: scale to 8 bits
             a = np.asarray(im, dtype=np.float64)
@@ -102,7 +102,7 @@ class ImageLabelFolder(Dataset):
         if not image_dir.is_dir():
             raise FileNotFoundError(f"ImageLabelFolder: image folder {image_dir} does not exist")
         if loader is None:
-            _pillow()  # fail now, not at the first sample
+            pillow()  # fail now, not at the first sample
             loader = read_image
         exts = tuple(e.lower() for e in extensions)
         files = sorted(p for p in image_dir.iterdir() if p.is_file() and p.suffix.lower() in exts)
@@ -136,11 +136,7 @@ class ImageLabelFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         path, target = self.samples[index]
-        img = self.loader(path)
-        img = self.transform(img) if self.transform is not None else _TO_TENSOR(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return transformed(self.loader(path), target, self.transform, self.target_transform)
 
     def __repr__(self) -> str:
         return f"Dataset ImageLabelFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"
@@ -151,7 +147,7 @@ def write_image_label_folder(images: np.ndarray, labels: Sequence[Any], root: st
     """Write uint8 ``images`` (N, H, W) or (N, H, W, 3) as PNG files ``root/images_dir/00000.png``, ... and
     their ``labels``: one ``.txt`` per image in the folder ``root/labels_to``, or, when ``labels_to`` ends
     in ``.csv``, one CSV file of ``file,label`` rows with a header. Every file is written atomically."""
-    image_module = _pillow()
+    image_module = pillow()
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) != len(labels):
         raise DataError(f"write_image_label_folder: expected uint8 images (N, H, W[, 3]) and N labels, got "

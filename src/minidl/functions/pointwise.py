@@ -26,7 +26,7 @@ __all__ = [
     "fix", "frac", "sign", "sgn", "reciprocal", "clamp", "clip", "maximum", "minimum", "fmax", "fmin", "where",
     "lerp", "addmm", "addcmul", "addcdiv", "logical_and", "logical_or", "logical_xor", "logical_not",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "nan_to_num", "atan2", "arctan2", "softmax",
-    "log_softmax", "erf", "positive",
+    "log_softmax", "erf", "erfc", "positive", "selu", "selu_", "celu", "celu_", "threshold", "threshold_", "prelu",
 ]  # fmt: skip
 
 
@@ -205,10 +205,8 @@ rsqrt = _floating_unary("rsqrt", ops.unary["rsqrt"])
 reciprocal = _floating_unary("reciprocal", ops.unary["reciprocal"])
 
 
-def erf(input: Tensor) -> Tensor:
-    from ..errors import UnsupportedError
-
-    raise UnsupportedError("minidl.erf is not available: NumPy has no error function")
+erf = _floating_unary("erf", ops.unary["erf"])
+erfc = _floating_unary("erfc", ops.unary["erfc"])
 
 
 def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -219,6 +217,72 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def relu(input: Tensor) -> Tensor:
     check_tensor("relu", input)
     return ops.relu(input)
+
+
+# ------------------------------------------------------------------------------------------ activations
+def _kernel_input(kernel: str, input: Tensor) -> Tensor:
+    """A floating tensor for an activation kernel, or PyTorch's NotImplementedError naming the kernel."""
+    check_tensor(kernel.split("_")[0], input)
+    if input._data.dtype.kind != "f":
+        title = _TYPE_TITLES.get(input._data.dtype.name, input._data.dtype.name)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{title}\'')
+    return input
+
+
+_TYPE_TITLES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def selu(input: Tensor) -> Tensor:
+    """scale·(max(0, x) + min(0, α(eˣ − 1))) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507."""
+    return ops.activations["elu"](_kernel_input("elu_cpu", input), alpha=ops.activation.SELU_ALPHA,
+                                  scale=ops.activation.SELU_SCALE)
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """max(0, x) + min(0, α(e^{x/α} − 1))."""
+    if float(alpha) == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return ops.activations["elu"](_kernel_input("elu_cpu", input), alpha=float(alpha), input_scale=1 / float(alpha))
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """x where x > threshold, else ``value`` (integer tensors stay integer)."""
+    check_tensor("threshold", input)
+    if input._data.dtype.kind != "f":  # no gradient to record: the row's function on the array
+        f = ops.activation.ACTIVATIONS["threshold"][0]
+        return Tensor._wrap(xp.asarray(f(input._data, threshold, value), dtype=input._data.dtype))
+    return ops.activations["threshold"](input, threshold=float(threshold), value=float(value))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + w·min(0, x), w one slope or one per channel (axis 1)."""
+    check_tensor("prelu", input)
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() not in (1, channels):
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight.numel()} and channel size = {channels}.")
+    if weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_TYPE_TITLES.get(input._data.dtype.name)} "
+                           f"and {_TYPE_TITLES.get(weight._data.dtype.name)}")
+    return ops.prelu(_kernel_input("prelu_cpu", input), weight)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return input._inplace(selu)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return input._inplace(celu, alpha)
+
+
+_threshold = threshold  # the parameter of threshold_ hides the function's name
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return input._inplace(_threshold, threshold, value)
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:

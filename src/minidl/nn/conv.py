@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops.conv import as_pair, conv_padding
 from ..tensor import Tensor
 from . import functional as F
 from .linear import _default_init_
@@ -14,14 +15,6 @@ __all__ = ["Conv2d"]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _pair(v: Any) -> tuple[int, int]:
-    if isinstance(v, tuple | list):
-        if len(v) != 2:
-            raise ValueError(f"expected an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
-
-
 class Conv2d(Module):
     r"""2-D convolution (cross-correlation) of NCHW input, PyTorch's ``nn.Conv2d``.
 
@@ -29,8 +22,9 @@ class Conv2d(Module):
     Weight (out_channels, in_channels/groups, kh, kw), bias (out_channels,), both initialised
     U(-1/√fan_in, 1/√fan_in) with fan_in = in_channels/groups·kh·kw. Output size per axis:
     ⌊(H + 2p - d(k-1) - 1)/s⌋ + 1. ``padding`` may be an int, a pair, "valid" (0) or "same" (stride 1 only;
-    the total padding d(k-1) must be even, since the op pads both sides equally). Only ``padding_mode="zeros"``
-    is implemented.
+    an odd total padding d(k-1) puts the extra row/column at the bottom/right, as PyTorch does); the rule is
+    :func:`minidl.ops.conv.conv_padding`, the one ``F.conv2d`` follows. Only ``padding_mode="zeros"`` is
+    implemented.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
@@ -50,35 +44,20 @@ class Conv2d(Module):
             raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not implemented, only 'zeros'")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.dilation = _pair(dilation)
+        self.kernel_size = as_pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = as_pair("Conv2d", "stride", stride, 1)
+        self.dilation = as_pair("Conv2d", "dilation", dilation, 1)
         self.groups = groups
         self.padding_mode = padding_mode
-        if isinstance(padding, str):
-            self._padding = self._string_padding(padding)
-            self.padding: Any = padding
-        else:
-            self.padding = self._padding = _pair(padding)
+        # checked now, resolved by F.conv2d through the same rule; a string stays a string, as in PyTorch
+        conv_padding("Conv2d", padding, self.kernel_size, self.stride, self.dilation)
+        self.padding: Any = padding if isinstance(padding, str) else as_pair("Conv2d", "padding", padding, 0)
         self.weight = _empty_parameter((out_channels, in_channels // groups, *self.kernel_size), dt)
         if bias:
             self.bias = _empty_parameter((out_channels,), dt)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
-
-    def _string_padding(self, padding: str) -> tuple[int, int]:
-        if padding == "valid":
-            return 0, 0
-        if padding != "same":
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-        if self.stride != (1, 1):
-            raise ValueError("padding='same' is not supported for strided convolutions")
-        totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
-        if any(t % 2 for t in totals):
-            raise NotImplementedError(f"Conv2d: padding='same' with kernel_size={self.kernel_size} and "
-                                      f"dilation={self.dilation} needs asymmetric padding, which is not implemented")
-        return totals[0] // 2, totals[1] // 2
 
     def reset_parameters(self) -> None:
         _default_init_(self.weight, self.bias)
@@ -87,7 +66,7 @@ class Conv2d(Module):
         self._check_tensor(input)
         if input.ndim != 4 or input.shape[1] != self.in_channels:
             raise self._input_error(f"4-D input (N, {self.in_channels}, H, W)", input)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self._padding, self.dilation, self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -6,36 +6,18 @@ through the autograd engine. There is no math here: it lives with the ops, as fo
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import ops
-from ..random import default_generator
 from ..tensor import Tensor
+from ._functional_args import _array, _check_reduction, _check_tensor, legacy_reduction, maybe_inplace
+from ._functional_loss import _check_size
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm",
-    "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
-    "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
+    "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "relu_", "leaky_relu_",
 ]  # fmt: skip
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _array(t: Tensor | Any | None) -> Any:
-    """Non-differentiable tensor arguments (targets, class weights, running stats) go in as arrays."""
-    return t._data if isinstance(t, Tensor) else t
-
-
-def _check_tensor(name: str, x: Any) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected a minidl.Tensor as input, got {type(x).__name__}")
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, weight of shape (out_features, in_features)."""
@@ -90,22 +72,24 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return ops.layer_norm(input, weight, bias, normalized_shape=tuple(normalized_shape), eps=eps)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout)."""
-    _check_tensor("dropout", input)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    return ops.dropout(input, p=p, training=training, generator=default_generator())
-
-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return ops.relu(input)
+    """max(x, 0); ``inplace=True`` writes it into ``input`` (see ``maybe_inplace``)."""
+    _check_tensor("relu", input)
+    return maybe_inplace(ops.relu, input, inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return ops.leaky_relu(input, negative_slope=negative_slope)
+    """x for x > 0, negative_slope·x otherwise."""
+    _check_tensor("leaky_relu", input)
+    return maybe_inplace(lambda x: ops.leaky_relu(x, negative_slope=negative_slope), input, inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -124,18 +108,6 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     return ops.log_softmax(input, dim=dim)
 
 
-def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
-    """``reduction`` from PyTorch's deprecated flags when either is given (reduce=False -> 'none',
-    size_average=False -> 'sum'), else ``reduction`` itself."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction instead.",
-                  DeprecationWarning, stacklevel=3)
-    if reduce is not None and not reduce:
-        return "none"
-    return "sum" if size_average is not None and not size_average else "mean"
-
-
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
                   ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -143,8 +115,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("cross_entropy", input)
     _check_reduction("cross_entropy", reduction)
-    return ops.cross_entropy(input, _array(target), weight=_array(weight), ignore_index=ignore_index,
-                             reduction=reduction, label_smoothing=label_smoothing)
+    # class-probability targets are differentiable (as in PyTorch); class indices are not
+    probs = isinstance(target, Tensor) and target._data.dtype.kind == "f"
+    return ops.cross_entropy(input, target if probs else _array(target), weight=_array(weight),
+                             ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
@@ -158,12 +132,20 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-             reduction: str = "mean") -> Tensor:
-    """Mean squared error (x - y)²."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error (x - y)² (times ``weight``; 'mean' then divides by Σ weight, as PyTorch)."""
+    _check_size(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_tensor("mse_loss", input)
     _check_reduction("mse_loss", reduction)
-    return ops.mse_loss(input, target, reduction=reduction)
+    if weight is None:
+        return ops.mse_loss(input, target, reduction=reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    losses = ops.mul(ops.mse_loss(input, target, reduction="none"), weight)
+    if reduction == "none":
+        return losses
+    return ops.sum(losses) if reduction == "sum" else ops.div(ops.sum(losses), ops.sum(weight))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -185,3 +167,16 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     return ops.binary_cross_entropy_with_logits(input, target, weight=_array(weight),
                                                 pos_weight=_array(pos_weight), reduction=reduction)
+
+
+# the families kept in their own modules (their functions are part of this namespace)
+from ._functional_activation import *  # noqa: E402, F403
+from ._functional_activation import __all__ as _activation_all  # noqa: E402
+from ._functional_loss import *  # noqa: E402, F403
+from ._functional_loss import __all__ as _loss_all  # noqa: E402
+from ._functional_normalization import *  # noqa: E402, F403
+from ._functional_normalization import __all__ as _normalization_all  # noqa: E402
+from ._functional_sparse import *  # noqa: E402, F403
+from ._functional_sparse import __all__ as _sparse_all  # noqa: E402
+
+__all__ += _activation_all + _loss_all + _normalization_all + _sparse_all

@@ -1,7 +1,9 @@
-"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``."""
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm``, ``InstanceNorm1d``,
+``InstanceNorm2d``, ``InstanceNorm3d``, ``LocalResponseNorm``."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,22 @@ from . import functional as F
 from . import init
 from .module import Module, _empty_parameter, _factory_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+           "LocalResponseNorm"]
+
+
+def _affine_parameters(module: Module, shape: tuple[int, ...], dtype: np.dtype, affine: bool, bias: bool) -> None:
+    """Register ``weight`` (and ``bias`` unless ``bias=False``) of ``shape``, or ``None`` for both without
+    ``affine``; :func:`_reset_affine` gives them their initial values (PyTorch's ones and zeros)."""
+    module.register_parameter("weight", _empty_parameter(shape, dtype) if affine else None)
+    module.register_parameter("bias", _empty_parameter(shape, dtype) if affine and bias else None)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
 
 
 class _BatchNorm(Module):
@@ -38,15 +55,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = _empty_parameter((num_features,), dt)
-            if bias:
-                self.bias = _empty_parameter((num_features,), dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), dt, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._wrap(xp.zeros(num_features, dtype=dt)))
             self.register_buffer("running_var", Tensor._wrap(xp.ones(num_features, dtype=dt)))
@@ -65,10 +74,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_tensor(input)
@@ -118,22 +124,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = _empty_parameter(self.normalized_shape, dt)
-            if bias:
-                self.bias = _empty_parameter(self.normalized_shape, dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, dt, elementwise_affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_tensor(input)
@@ -145,3 +140,106 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    r"""y = (x − μ) / √(σ² + eps) · γ + β with μ, σ² (biased) over each group of ``num_channels /
+    num_groups`` channels of each sample (and their spatial values); γ (ones) and β (zeros) are per channel."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError("num_channels must be divisible by num_groups")
+        dt = _factory_dtype(device, dtype)
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        _affine_parameters(self, (num_channels,), dt, affine, bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_tensor(input)
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise self._input_error(f"input of shape (N, {self.num_channels}, *)", input)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    r"""y = (x − μ) / √(σ² + eps) · γ + β with μ, σ² over the spatial values of each channel of each sample.
+
+    Defaults differ from batch norm (``affine=False``, ``track_running_stats=False``). With running stats,
+    training updates them with the mean over the batch of the per-sample statistics, and eval uses them.
+    Input without a batch dimension is accepted, as in PyTorch. ``num_batches_tracked`` exists but, as in
+    PyTorch, is not counted.
+    """
+
+    _no_batch_dim = 0
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_tensor(input)
+        nb = self._no_batch_dim
+        if input.ndim not in (nb, nb + 1):
+            raise ValueError(f"{type(self).__name__}: expected {nb}D or {nb + 1}D input (got {input.ndim}D input)")
+        feature_dim = input.ndim - nb
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{type(self).__name__}: expected input's size at dim={feature_dim} to match "
+                                 f"num_features ({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          UserWarning, stacklevel=2)
+        unbatched = input.ndim == nb
+        x = input.unsqueeze(0) if unbatched else input
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) or (C, L) input."""
+
+    _no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) or (C, H, W) input."""
+
+    _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _no_batch_dim = 4
+
+
+class LocalResponseNorm(Module):
+    r"""y_c = x_c / (k + α/n · Σ_{window of n = size channels} x_j²)^β (AlexNet's normalisation)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -1,17 +1,37 @@
-"""``minidl.nn.utils``: gradient clipping and flat parameter vectors (PyTorch's ``torch.nn.utils``)."""
+"""``minidl.nn.utils``: gradient clipping and flat parameter vectors (PyTorch's ``torch.nn.utils``), and
+:func:`evaluating`, minidl's own context for running a model in eval mode without autograd."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import functions as fns
+from ..autograd.grad_mode import no_grad
 from ..backend import xp
-from ..tensor import Tensor
+from ..tensor import Tensor, _counter
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "evaluating"]
+
+
+@contextlib.contextmanager
+def evaluating(model: Any) -> Iterator[Any]:
+    """Run the block with ``model`` in eval mode and under ``no_grad``, then give it its mode back (even when
+    the block raises): what evaluation, prediction and shape probes of a model share. A model without
+    ``train``/``training`` (a plain function) is used as it is."""
+    was_training = getattr(model, "training", None)
+    if was_training is not None:
+        model.train(False)
+    try:
+        with no_grad():
+            yield model
+    finally:
+        if was_training is not None:
+            model.train(was_training)
 
 
 def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -73,28 +93,29 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None) -> None:
-    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    """Clamp every gradient element into [-clip_value, clip_value], in place (PyTorch's order: the lower bound,
+    then the upper one, so a negative ``clip_value`` sets every element to it). ``foreach`` is accepted."""
     c = float(clip_value)
     for p in _as_list(parameters):
-        if p.grad is not None:
-            xp.clip(p.grad._data, -c, c, out=p.grad._data)
+        g = p.grad
+        if g is not None:
+            xp.minimum(xp.maximum(g._data, -c, out=g._data), c, out=g._data)
+            _counter(g).value += 1  # an in-place change, as PyTorch's clamp_
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and concatenated into one 1-D tensor (differentiable, a copy)."""
-    return ops.cat(*[p.reshape(-1) for p in parameters], axis=0)
+    """All parameters flattened (``view(-1)``: each must be contiguous, as in PyTorch) and concatenated into one
+    1-D tensor, a differentiable copy."""
+    return fns.cat([p.view(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place (their identity is kept)."""
+    """Give each parameter, in order, the next slice of the 1-D ``vec`` as its data: as in PyTorch the
+    parameters then share ``vec``'s storage (and dtype); a ``vec`` too short for them raises."""
     if not isinstance(vec, Tensor):
-        raise TypeError(f"vector_to_parameters: expected vec to be a minidl.Tensor, got {type(vec).__name__}")
-    params = list(parameters)
-    total = sum(p.numel() for p in params)
-    if vec.ndim != 1 or vec.shape[0] != total:
-        raise ValueError(f"vector_to_parameters: expected a 1-D vector of {total} elements, got shape {vec.shape}")
-    offset = 0
-    for p in params:
+        raise TypeError(f"expected minidl.Tensor, but got: {type(vec).__name__}")
+    pointer = 0
+    for p in parameters:
         n = p.numel()
-        p._data[...] = vec._data[offset:offset + n].reshape(p.shape)
-        offset += n
+        p.data = vec[pointer:pointer + n].view_as(p)
+        pointer += n

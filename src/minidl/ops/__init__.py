@@ -4,10 +4,12 @@ Families live in their own modules; this namespace gathers them so ``minidl.ops.
 works for homework-style use and ``minidl.ops.conv2d(x, w)`` runs the op through the autograd engine.
 """
 
-from ._memory import keep_freed_memory
-from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ._memory import keep_freed_memory as keep_freed_memory  # the documented opt-in call
+from ._memory import keep_freed_memory_if_asked
+from .activation import activations, leaky_relu, log_softmax, prelu, relu, sigmoid, softmax, tanh
 from .base import Op, wants
 from .conv import conv2d
+from .ctc import ctc_loss
 from .dropout import dropout
 from .elementwise import (
     abs,
@@ -29,9 +31,17 @@ from .elementwise import (
     unary,
     where,
 )
+from .embedding import embedding, embedding_bag
 from .linalg import einsum, linear, matmul
-from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
-from .norm import batch_norm, layer_norm
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+    pointwise_losses,
+)
+from .norm import batch_norm, group_norm, layer_norm, local_response_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .reduce import amax, amin, cumprod, cumsum, logsumexp, mean, norm, prod, sum
 from .shape import (
@@ -51,7 +61,7 @@ from .shape import (
     view_scatter,
 )
 
-keep_freed_memory()  # training steps reuse large blocks instead of page-faulting them in again (see _memory)
+keep_freed_memory_if_asked()  # opt-in (MINIDL_MALLOC_TUNING=1): it tunes the whole process's allocator (see _memory)
 
 __all__ = [
     "Op", "wants",
@@ -61,8 +71,9 @@ __all__ = [
     "reshape", "permute", "getitem", "cat", "stack", "index_put", "view_of", "view_scatter",
     "expand", "tile", "roll", "flip", "gather", "scatter",
     "matmul", "linear", "einsum",
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "activations", "prelu",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "batch_norm", "layer_norm", "dropout",
+    "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "pointwise_losses", "ctc_loss",
 ]  # fmt: skip

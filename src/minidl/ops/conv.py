@@ -47,6 +47,10 @@ dW = colsᵀ dY: one GEMM, folded back from T's layout. For dx, whichever of thr
   clipped to the unpadded input so no padded buffer is zeroed or cropped (:func:`_col2im`).
 
 Groups split C and O into G blocks; the GEMMs are batched over the group axis (one BLAS call per group).
+
+All of this computes the formula in :class:`Conv2d`'s docstring, which :class:`minidl.ops.reference.Conv2d`
+spells out as loops over every output pixel: read that first, then this file. The tests check every path
+above (each block size, layout, fused bias, slab and dx form) against it.
 """
 
 from __future__ import annotations
@@ -197,21 +201,22 @@ class _ConvGeometry(NamedTuple):
     out_hw: Pair
 
 
-def _conv_pads(padding: Any, kernel: Pair, stride: Pair, dilation: Pair) -> tuple[Pair, Pair]:
+def conv_padding(op: str, padding: Any, kernel: Pair, stride: Pair, dilation: Pair) -> tuple[Pair, Pair]:
     """((top, bottom), (left, right)) from an int, a pair, or PyTorch's strings 'valid' and 'same'.
 
-    'same' pads d(k−1) in total per axis, the odd one on the bottom/right as PyTorch does.
+    The one padding rule of minidl's convolutions (``F.conv2d`` and ``nn.Conv2d`` both resolve through it).
+    'same' pads d(k−1) in total per axis, the odd one on the bottom/right as PyTorch does, and needs stride 1.
     """
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0), (0, 0)
         if padding != "same":
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
         if stride != (1, 1):
-            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride {stride})")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
         return (totals[0] // 2, totals[0] - totals[0] // 2), (totals[1] // 2, totals[1] - totals[1] // 2)
-    ph, pw = as_pair("conv2d", "padding", padding, 0)
+    ph, pw = as_pair(op, "padding", padding, 0)
     return (ph, ph), (pw, pw)
 
 
@@ -236,6 +241,19 @@ def _check_conv(x: Any, weight: Any, bias: Any, groups: Any) -> None:
     dtypes = {a.dtype for a in (x, weight, bias) if a is not None}
     if len(dtypes) > 1:
         raise TypeError(f"conv2d: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
+
+
+class Conv2dCache(NamedTuple):
+    """What :class:`Conv2d`'s backward needs. Exactly one of ``cols`` and ``padded`` is set: the column matrix
+    when it is small enough to keep, else the padded NHWC input it is rebuilt from, slab by slab (see
+    ``_KEEP_COLS_MAX_BYTES``)."""
+
+    cols: np.ndarray | None  # (G, M/B, K [+ 1]): the forward's column matrices
+    padded: np.ndarray | None  # (N, Hp, Wp, C): the padded input, NHWC
+    weight: np.ndarray
+    geo: _ConvGeometry
+    plan: _Plan
+    has_bias: bool
 
 
 class _Plan(NamedTuple):
@@ -347,8 +365,10 @@ class Conv2d(Op):
     windows receive the sum; padding's share is dropped). ``stride``, ``padding`` (int, pair, 'valid' or
     'same'), ``dilation`` are ints or (h, w) pairs. The output is an NCHW view stored channels-last, and
     with few output channels X and W take the "wide" form; see the module docstring for both.
-    Cache: the column matrix (or, when it is large, the padded NHWC input it is rebuilt from in backward),
-    the weight, the geometry, the GEMM plan and whether there is a bias.
+    Cache: a :class:`Conv2dCache`.
+
+    The same math as loops over every output pixel, for reading and as the tests' oracle:
+    :class:`minidl.ops.reference.Conv2d`.
     """
 
     name = "conv2d"
@@ -359,15 +379,15 @@ class Conv2d(Op):
         kernel = (weight.shape[2], weight.shape[3])
         stride = as_pair("conv2d", "stride", stride, 1)
         dilation = as_pair("conv2d", "dilation", dilation, 1)
-        pads = _conv_pads(padding, kernel, stride, dilation)
+        pads = conv_padding("conv2d", padding, kernel, stride, dilation)
         out_hw = output_hw("conv2d", x.shape, kernel, stride, pads, dilation)
         geo = _ConvGeometry(x.shape, kernel, stride, pads, dilation, int(groups), out_hw)
         out, cols, xh, plan = _conv(x, weight, bias, geo)
         # a big column matrix (never built whole, see _SLAB_BYTES) is rebuilt in backward from xh
-        return out, (xh if cols is None else cols, weight, geo, plan, bias is not None)
+        return out, Conv2dCache(cols, xh if cols is None else None, weight, geo, plan, bias is not None)
 
     def backward(self, dout, cache, needs=None):
-        cols, weight, geo, plan, has_bias = cache
+        weight, geo, plan = cache.weight, cache.geo, cache.plan
         g, o, (kh, kw), cg = geo.groups, dout.shape[1], geo.kernel, weight.shape[1]
         m = dout.shape[0] * dout.shape[2] * dout.shape[3]
         # free when dout is channels-last; also turns a zero-stride broadcast dout (from a sum's backward)
@@ -375,9 +395,8 @@ class Conv2d(Op):
         d = xp.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(m, o)
         dw = db = dx = None
         if wants(needs, 1):  # one GEMM gives dW and, through a fused bias's column of ones, dbias
-            dw, db = _weight_grad(_cols_t_matmul(cols, _band_rows(d, g, plan.block), geo, plan),
-                                  weight.shape, geo, plan)
-        if has_bias and wants(needs, 2):
+            dw, db = _weight_grad(_cols_t_matmul(cache, _band_rows(d, g, plan.block)), weight.shape, geo, plan)
+        if cache.has_bias and wants(needs, 2):
             db = sum_rows(d) if db is None else db
         else:
             db = None
@@ -438,16 +457,17 @@ def _slabs(xh: np.ndarray, geo: _ConvGeometry, plan: _Plan) -> list[slice] | Non
     return [slice(s, min(n, s + per)) for s in range(0, n, per)]
 
 
-def _cols_t_matmul(cached: np.ndarray, d: np.ndarray, geo: _ConvGeometry, plan: _Plan) -> np.ndarray:
+def _cols_t_matmul(cache: Conv2dCache, d: np.ndarray) -> np.ndarray:
     """Colsᵀ dY (G, K, B·O/G) for the weight gradient, d in the GEMM's row layout (G, M/B, B·O/G).
 
-    ``cached`` is the forward's column matrix, or the padded NHWC input (N, Hp, Wp, C) when that was too big
-    to keep: then the sum runs over slabs of images, each slab's columns rebuilt just before their GEMM."""
-    if cached.ndim == 3:
-        return xp.matmul(cached.transpose(0, 2, 1), d)
+    From the forward's column matrix when it was kept; otherwise the sum runs over slabs of images of the
+    padded input, each slab's columns rebuilt just before their GEMM."""
+    if cache.cols is not None:
+        return xp.matmul(cache.cols.transpose(0, 2, 1), d)
+    geo, plan, xh = cache.geo, cache.plan, cache.padded
     rows, total = geo.out_hw[0] * geo.out_hw[1] // plan.block, None
-    for s in _slabs(cached, geo, plan):
-        part = xp.matmul(_im2col(cached[s], geo, plan, ones=plan.fuse_bias).transpose(0, 2, 1),
+    for s in _slabs(xh, geo, plan):
+        part = xp.matmul(_im2col(xh[s], geo, plan, ones=plan.fuse_bias).transpose(0, 2, 1),
                          d[:, s.start * rows:s.stop * rows])
         total = part if total is None else xp.add(total, part, out=total)
     return total

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import xp
+from . import special
 from .base import Op, wants
 
 
@@ -268,11 +269,13 @@ maximum, minimum, where, cast, clone = Maximum(), Minimum(), Where(), Cast(), Cl
 
 
 class Unary(Op):
-    r"""z = f(a) elementwise, for one row of the derivative table :data:`UNARY`: f and dz/da next to each other.
+    r"""z = f(a) elementwise, for one row of a derivative table such as :data:`UNARY`: f and dz/da next to
+    each other.
 
     ``grad(a, z)`` gives dz/da from the input and/or the output (the ``saves`` of the row say which the
-    cache keeps). Functions that are piecewise constant (floor, sign, ...) have ``grad=None``: zero gradient,
-    as in PyTorch. Warnings for values outside the domain are silenced: like PyTorch, log(-1) is nan.
+    cache keeps). Keyword parameters of the op (``round``'s ``decimals``, an activation's ``alpha``) go to
+    both ``f`` and ``grad``. Functions that are piecewise constant (floor, sign, ...) have ``grad=None``: zero
+    gradient, as in PyTorch. Warnings for values outside the domain are silenced: like PyTorch, log(-1) is nan.
     """
 
     def __init__(self, name: str, f, grad, saves: tuple[int, ...]) -> None:
@@ -283,17 +286,18 @@ class Unary(Op):
             out = self._f(a, **params) if params else self._f(a)
         keep_in = 0 in self.saves
         keep_out = -1 in self.saves
-        return out, ((a if keep_in else None), (out if keep_out else None), a.shape)
+        return out, ((a if keep_in else None), (out if keep_out else None), a.shape, params)
 
     def backward(self, dout, cache, needs=None):
-        a, out, shape = cache
+        a, out, shape, params = cache
         if self._grad is None:
             return (xp.zeros(shape, dtype=dout.dtype),)
         with np.errstate(all="ignore"):
-            return (dout * self._grad(a, out),)
+            return (dout * (self._grad(a, out, **params) if params else self._grad(a, out)),)
 
 
 _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+_TWO_OVER_SQRT_PI = 2 / float(np.sqrt(np.pi))  # erf'(x) = (2/√π)·e^{−x²}
 
 #: name: (f, dz/da as a function of (a, z), what backward needs: 0 = the input, -1 = the output)
 UNARY = {
@@ -319,5 +323,7 @@ UNARY = {
     "round": (lambda a, decimals=0: xp.round(a, decimals), None, ()),
     "sign": (xp.sign, None, ()),
     "frac": (lambda a: a - xp.trunc(a), lambda a, z: 1, ()),
+    "erf": (special.erf, lambda a, z: _TWO_OVER_SQRT_PI * xp.exp(-a * a), (0,)),
+    "erfc": (special.erfc, lambda a, z: -_TWO_OVER_SQRT_PI * xp.exp(-a * a), (0,)),
 }
 unary = {name: Unary(name, f, g, saves) for name, (f, g, saves) in UNARY.items()}

@@ -52,6 +52,7 @@ class Linear(Op):
     r"""y = x Wᵀ + b with x (…, in), W (out, in) as in PyTorch, b (out,) optional.
 
     dL/dx = dy W,  dL/dW = dyᵀ x (over all rows),  dL/db = Σ_rows dy.
+    The same math as loops over rows and outputs: :class:`minidl.ops.reference.Linear`.
     """
 
     name = "linear"

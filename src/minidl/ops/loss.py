@@ -14,7 +14,7 @@ Losses keep the input's float dtype: targets and weights are cast to it.
 
 from __future__ import annotations
 
-import warnings
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -191,6 +191,7 @@ class CrossEntropy(Op):
     targets also dℓᵢ/dy_ic = −(1 − ε) w_c log p_ic. Index targets get no gradient.
 
     log p = x − m − log Σ exp(x − m) is finite for any finite logits (±1000 included), so are the gradients.
+    The same math for index targets, sample by sample: :class:`minidl.ops.reference.SoftmaxCrossEntropy`.
     """
 
     name = "cross_entropy"
@@ -208,6 +209,8 @@ class CrossEntropy(Op):
         n_classes = input.shape[axis]
         w = _class_weight(self.name, weight, n_classes, input.dtype)
         if target.dtype.kind == "f":
+            if ignore_index >= 0:
+                raise RuntimeError("ignore_index is not supported for floating point target")
             if target.shape != input.shape:
                 raise ValueError(f"{self.name}: class-probability target must have the input's shape "
                                  f"{input.shape}, got {target.shape}")
@@ -295,8 +298,8 @@ class NLLLoss(Op):
 class MSELoss(Op):
     r"""ℓᵢ = (xᵢ − yᵢ)².  dℓᵢ/dxᵢ = 2(xᵢ − yᵢ), dℓᵢ/dyᵢ = −2(xᵢ − yᵢ).
 
-    Like PyTorch, shapes that differ but broadcast are accepted with a warning (usually a bug, e.g. (N, 1)
-    against (N,)); gradients are returned in the broadcast shape, and the engine sums them back.
+    Like PyTorch, shapes that differ but broadcast are accepted (``F.mse_loss`` warns: usually a bug, e.g.
+    (N, 1) against (N,)); gradients are returned in the broadcast shape, and the engine sums them back.
     """
 
     name = "mse_loss"
@@ -312,8 +315,6 @@ class MSELoss(Op):
             except ValueError:
                 raise ValueError(f"{self.name}: target shape {y.shape} does not match (or broadcast to) "
                                  f"input shape {input.shape}") from None
-            warnings.warn(f"{self.name}: target shape {y.shape} differs from input shape {input.shape}; they "
-                          "will be broadcast, which is likely a mistake", UserWarning, stacklevel=3)
         diff = input - y
         losses = diff * diff
         return _reduce(losses, reduction, losses.size), (diff, reduction)
@@ -414,3 +415,127 @@ class BinaryCrossEntropyWithLogits(Op):
 
 cross_entropy, nll_loss, mse_loss = CrossEntropy(), NLLLoss(), MSELoss()
 binary_cross_entropy, binary_cross_entropy_with_logits = BinaryCrossEntropy(), BinaryCrossEntropyWithLogits()
+
+
+# --------------------------------------------------------------------------------------------- pointwise losses
+# Losses of one input and one target element each, as rows of a table: ℓ(x, y), ∂ℓ/∂x and ∂ℓ/∂y next to
+# each other (d = x − y). Parameters of a row (beta, delta, log_target, ...) go to all three functions.
+def _smooth_l1(x, y, beta=1.0):
+    # branch-free with m = min(|d|, β): ½m²/β + (|d| − m) is ½d²/β inside, |d| − β/2 outside
+    a = xp.abs(x - y)
+    m = xp.minimum(a, beta)
+    a -= m
+    m *= m
+    m *= 0.5 / beta
+    return m + a
+
+
+def _huber(x, y, delta=1.0):
+    # branch-free with m = min(|d|, δ): ½m² + δ(|d| − m) is ½d² inside, δ(|d| − δ/2) outside
+    a = xp.abs(x - y)
+    m = xp.minimum(a, delta)
+    a -= m
+    a *= delta
+    m *= m
+    m *= 0.5
+    return m + a
+
+
+def _xlogy(y):
+    """y·log y with 0·log 0 = 0 (and nan for y < 0, as PyTorch's xlogy)."""
+    return xp.where(y == 0, 0, y * xp.log(xp.where(y == 0, 1, y)))
+
+
+def _kl_div(x, y, log_target=False):
+    return xp.exp(y) * (y - x) if log_target else _xlogy(y) - y * x
+
+
+def _kl_div_dy(x, y, log_target=False):
+    # d(y log y)/dy = log y + 1; at y = 0 PyTorch's backward gives 0·log 0 / 0 = nan, and so does this
+    return xp.exp(y) * (y - x + 1) if log_target else xp.log(y) + y / y - x
+
+
+def _stirling(y):
+    """y log y − y + ½ log(2πy) for y > 1, else 0: the Stirling term of the full Poisson NLL."""
+    big = y > 1
+    safe = xp.where(big, y, 2)
+    return xp.where(big, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * np.pi * safe), 0)
+
+
+def _poisson_nll(x, y, log_input=True, full=False, eps=1e-8):
+    loss = xp.exp(x) - y * x if log_input else x - y * xp.log(x + eps)
+    return loss + _stirling(y) if full else loss
+
+
+def _poisson_nll_dy(x, y, log_input=True, full=False, eps=1e-8):
+    dy = -x if log_input else -xp.log(x + eps)
+    if full:  # PyTorch masks the term where y ≤ 1 after taking its logs: its gradient there is 0, nan at y = 0
+        dy = dy + (y > 1) * (xp.log(y) + 0.5 / y)
+    return dy
+
+
+#: name: (ℓ(x, y, **params), ∂ℓ/∂x, ∂ℓ/∂y) for the elementwise losses
+POINTWISE_LOSSES = {
+    # |x − y|;  ∂ℓ/∂x = sign(x − y)
+    "l1_loss": (lambda x, y: xp.abs(x - y), lambda x, y: xp.sign(x - y), lambda x, y: -xp.sign(x - y)),
+    # ½d²/β where |d| < β, else |d| − β/2;  ∂ℓ/∂x = clamp(d/β, −1, 1)
+    "smooth_l1_loss": (_smooth_l1, lambda x, y, beta=1.0: xp.clip((x - y) / beta, -1, 1),
+                       lambda x, y, beta=1.0: -xp.clip((x - y) / beta, -1, 1)),
+    # ½d² where |d| < δ, else δ(|d| − δ/2);  ∂ℓ/∂x = clamp(d, −δ, δ)
+    "huber_loss": (_huber, lambda x, y, delta=1.0: xp.clip(x - y, -delta, delta),
+                   lambda x, y, delta=1.0: -xp.clip(x - y, -delta, delta)),
+    # y(log y − x) on log-probabilities x (log_target: eʸ(y − x));  ∂ℓ/∂x = −y (−eʸ)
+    "kl_div": (_kl_div, lambda x, y, log_target=False: -(xp.exp(y) if log_target else y), _kl_div_dy),
+    # eˣ − yx (log_input), x − y log(x + eps) otherwise; full: + Stirling's y log y − y + ½ log 2πy for y > 1
+    "poisson_nll_loss": (_poisson_nll,
+                         lambda x, y, log_input=True, full=False, eps=1e-8: xp.exp(x) - y if log_input
+                         else 1 - y / (x + eps),
+                         _poisson_nll_dy),
+}  # fmt: skip
+
+
+class PointwiseLoss(Op):
+    r"""ℓᵢ = f(xᵢ, yᵢ), reduced (see the module docstring), for one row of :data:`POINTWISE_LOSSES`.
+
+    Input and target broadcast against each other (PyTorch warns when their shapes differ; the functional
+    layer does); gradients go to both, in the broadcast shape: dL/dxᵢ = g·∂ℓ/∂x, dL/dyᵢ = g·∂ℓ/∂y with g
+    the upstream gradient of ℓᵢ (1/D of it for 'mean').
+    """
+
+    saves = (0, 1)
+
+    def __init__(self, name: str, f, dx, dy) -> None:
+        self.name, self._f, self._dx, self._dy = name, f, dx, dy
+
+    def forward(self, input, target, reduction="mean", **params):
+        check_float(self.name, input)
+        _check_reduction(self.name, reduction)
+        y = _cast(self.name, target, input.dtype, "target")
+        try:
+            shape = np.broadcast_shapes(input.shape, y.shape)
+        except ValueError:
+            raise ValueError(f"{self.name}: target shape {y.shape} does not broadcast to input shape "
+                             f"{input.shape}") from None
+        with np.errstate(all="ignore"):  # log 0, 0/0: nan or inf as in PyTorch
+            losses = _full(self._f(input, y, **params), shape, input.dtype)
+        return _reduce(losses, reduction, losses.size), (input, y, shape, reduction, params)
+
+    def backward(self, dout, cache, needs=None):
+        x, y, shape, reduction, params = cache
+        g = _upstream(dout, reduction, math.prod(shape))
+        dx = dy = None
+        with np.errstate(all="ignore"):
+            if wants(needs, 0):
+                dx = _full(g * self._dx(x, y, **params), shape, x.dtype)
+            if wants(needs, 1):
+                dy = _full(g * self._dy(x, y, **params), shape, x.dtype)
+        return dx, dy
+
+
+def _full(a: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``a`` as a writable array of ``shape`` and ``dtype`` (broadcast and copied only when it must be)."""
+    a = xp.asarray(a, dtype=dtype)
+    return a if a.shape == shape else xp.broadcast_to(a, shape).copy()
+
+
+pointwise_losses = {name: PointwiseLoss(name, *row) for name, row in POINTWISE_LOSSES.items()}

@@ -1,4 +1,4 @@
-"""Normalisation layers: batch norm and layer norm, each op a forward/backward pair.
+"""Normalisation layers: batch, layer and group norm (and local response norm), each op a forward/backward pair.
 
 Both normalise groups of M values, x̂ = (x − μ) / √(σ² + ε) with the group mean μ and biased variance σ²,
 then apply an optional affine map y = γ x̂ + β. They share one implementation of the statistics and of the
@@ -201,6 +201,9 @@ class BatchNorm(Op):
       dx = γ/(M √(σ² + ε)) · (M g − Σ g − x̂ Σ g x̂),  dγ = Σ g x̂,  dβ = Σ g (sums over N and spatial axes).
     * Eval: μ, σ² are the running statistics, constants, so y is the affine map x · γ/√(r_σ² + ε) + const:
       dx = g γ/√(r_σ² + ε),  dγ = Σ g x̂,  dβ = Σ g.
+
+    The same math channel by channel, with the backward by the chain rule through μ and σ²:
+    :class:`minidl.ops.reference.BatchNorm`.
     """
 
     name = "batch_norm"
@@ -279,6 +282,7 @@ class LayerNorm(Op):
     values of each sample, and γ = ``weight``, β = ``bias`` of shape ``normalized_shape`` or None.
     Backward, with g = dL/dy and ĝ = γ ⊙ g:  dx = 1/(D √(σ² + ε)) · (D ĝ − Σ ĝ − x̂ Σ ĝ x̂) over each sample,
     dγ = Σ g ⊙ x̂ and dβ = Σ g over all samples.
+    The same math sample by sample: :class:`minidl.ops.reference.LayerNorm`.
     """
 
     name = "layer_norm"
@@ -317,3 +321,98 @@ class LayerNorm(Op):
 
 
 batch_norm, layer_norm = BatchNorm(), LayerNorm()
+
+
+class GroupNorm(Op):
+    r"""Group normalisation: the C channels of each sample of x (N, C, *spatial) split into G groups of C/G
+    channels; each group (its C/G·S values) is normalised, then each channel gets its affine map:
+
+        y_nc = γ_c x̂_nc + β_c,   x̂ = (x − μ_ng) / √(σ²_ng + ε)   (μ, σ² biased, over the group's values).
+
+    Backward, with g = dL/dy and ĝ = γ_c g (per channel): dx = the compact formula of the module docstring
+    applied to ĝ over each group, dγ_c = Σ_{n,s} g x̂, dβ_c = Σ_{n,s} g. Instance norm is G = C, layer norm
+    over (C, *spatial) with per-channel affine is G = 1.
+    """
+
+    name = "group_norm"
+    saves = (1,)
+
+    def forward(self, x, weight=None, bias=None, num_groups=1, eps=1e-5):
+        check_float(self.name, x)
+        if x.ndim < 2:
+            raise ValueError(f"{self.name}: expected input of shape (N, C, *), got {x.shape}")
+        n, c = x.shape[:2]
+        if num_groups <= 0 or c % num_groups:
+            raise ValueError(f"{self.name}: Expected number of channels in input to be divisible by num_groups, but "
+                             f"got input of shape {list(x.shape)} and num_groups={num_groups}")
+        _check_param(self.name, "weight", weight, (c,))
+        _check_param(self.name, "bias", bias, (c,))
+        w, b = (None if a is None else a.astype(x.dtype, copy=False)[:, None] for a in (weight, bias))
+        rows = _Rows(x.size // max(n * num_groups, 1))
+        xhat, inv_std, _, _ = _normalize(x.reshape(n * num_groups, -1), rows, eps)
+        out = _affine(xhat.reshape(n, c, -1), w, b).reshape(x.shape)
+        return out, (xhat, inv_std, w, b is not None, (n, c))
+
+    def backward(self, dout, cache, needs=None):
+        xhat, inv_std, w, has_b, (n, c) = cache
+        d3 = dout.reshape(n, c, -1)
+        dx = dw = db = None
+        if wants(needs, 0):
+            dxhat = (d3 if w is None else d3 * w).reshape(xhat.shape)
+            dx, _, _ = _normalized_grad(dxhat, xhat, inv_std, _Rows(xhat.shape[1]))
+            dx = dx.reshape(dout.shape)
+        if w is not None and wants(needs, 1):
+            dw = xp.einsum("ncs,ncs->c", d3, xhat.reshape(n, c, -1))
+        if has_b and wants(needs, 2):
+            db = xp.einsum("ncs->c", d3)
+        return dx, dw, db
+
+
+def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
+    """Σ_{j = c − before}^{c + after} a_j along axis 1 (channels), zero outside: one slice-add per offset."""
+    c = a.shape[1]
+    out = xp.zeros_like(a)
+    for off in range(-before, after + 1):
+        lo, hi = max(0, -off), min(c, c - off)
+        if lo < hi:
+            out[:, lo:hi] += a[:, lo + off:hi + off]
+    return out
+
+
+class LocalResponseNorm(Op):
+    r"""Local response normalisation across channels (Krizhevsky et al. 2012), as PyTorch computes it:
+
+        y_c = x_c / d_c^β,   d_c = k + α · (1/n) Σ_{j ∈ W(c)} x_j²,   W(c) = [c − ⌊n/2⌋, c + ⌈n/2⌉ − 1]
+
+    (zero beyond the channel range, the mean always dividing by n = ``size``). Backward, with g = dL/dy:
+    dx_i = g_i d_i^{−β} − (2αβ/n) x_i Σ_{c: i ∈ W(c)} g_c x_c d_c^{−β−1}, the last sum being a window sum with
+    the offsets reversed.
+    """
+
+    name = "local_response_norm"
+    saves = (0,)
+
+    def forward(self, x, size, alpha=1e-4, beta=0.75, k=1.0):
+        check_float(self.name, x)
+        if x.ndim < 3:
+            raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+        before, after = size // 2, (size - 1) // 2
+        d = _channel_window_sum(x * x, before, after)
+        d /= size
+        d *= alpha
+        d += k
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = d**-beta  # d^{−β}
+        return x * scale, (x, d, scale, size, alpha, beta)
+
+    def backward(self, dout, cache, needs=None):
+        x, d, scale, size, alpha, beta = cache
+        before, after = size // 2, (size - 1) // 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = dout * x * scale / d  # g_c x_c d_c^{−β−1}
+        dx = dout * scale
+        dx -= (2 * alpha * beta / size) * x * _channel_window_sum(t, after, before)
+        return (dx,)
+
+
+group_norm, local_response_norm = GroupNorm(), LocalResponseNorm()

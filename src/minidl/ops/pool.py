@@ -77,6 +77,7 @@ class MaxPool2d(Op):
     Cache: the (padded) input and the output; the argmax is recovered in backward as the first offset
     (row-major) whose value equals the output, so a forward without grad pays nothing for it.
     A NaN in a window propagates to the output (like PyTorch) but its gradient is dropped.
+    The same math as loops over every window: :class:`minidl.ops.reference.MaxPool2d`.
     """
 
     name = "max_pool2d"
@@ -192,6 +193,7 @@ class AvgPool2d(Op):
     dL/dx = A_hᵀ · dL/dy · A_w. When the windows tile the input (the fast path) y is instead the sum of
     windows (summed separably) times 1/(kh·kw), and dL/dx puts dL/dy / (kh·kw) at every element.
     ``stride`` defaults to ``kernel_size``; ``padding`` ≤ kernel/2; ``ceil_mode`` uses PyTorch's size rule.
+    The same math as loops over every window: :class:`minidl.ops.reference.AvgPool2d`.
     """
 
     name = "avg_pool2d"

@@ -11,7 +11,8 @@ Subclasses define:
   on every group added and on every group loaded from a state dict);
 * ``_state_keys(group)``: the names of the per-parameter state entries (``'step'`` is a count, the others
   are arrays shaped like the parameter, zero at the start), plus ``_optional_state_keys`` for entries that
-  appear later (SGD's momentum buffer); ``_init_state`` builds the fresh state from them;
+  appear later (SGD's momentum buffer) and ``_scalar_state_keys`` for 0-d entries (NAdam's ``mu_product``,
+  kept like PyTorch's in the scalar dtype, see :func:`scalar_dtype`); ``_init_state`` builds the fresh state;
 * ``_update(p, grad, state, group)``: the in-place update rule on arrays.
 
 The ``state_dict()`` format mirrors PyTorch's, ``{'state': {index: {name: value}}, 'param_groups':
@@ -30,7 +31,7 @@ import numpy as np
 from ..backend import is_float, xp
 from ..tensor import Tensor, clear_grads, enable_grad
 
-__all__ = ["Optimizer", "ParamState", "ParamsT"]
+__all__ = ["Optimizer", "ParamState", "ParamsT", "scalar_dtype", "scaled_product", "lerp_"]
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -84,6 +85,34 @@ def check_nonnegative(owner: str, group: dict[str, Any], *keys: str) -> None:
             raise ValueError(f"{owner}: invalid {key} value: {value!r} (must be >= 0)")
 
 
+def scalar_dtype() -> np.dtype:
+    """The dtype of PyTorch's 0-d optimizer state (``step``, NAdam's ``mu_product``, ASGD's ``eta``...):
+    float64 when that is the default dtype, else float32. Values stored in it are rounded to it, as there."""
+    from ..dtypes import default_float
+
+    return np.dtype(np.float64) if default_float() == np.float64 else np.dtype(np.float32)
+
+
+def scaled_product(a: np.ndarray, c: float, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """(c·a)·b into ``out``: the term of PyTorch's ``x.addcmul_(a, b, value=c)``, in its order of operations."""
+    xp.multiply(a, c, out=out)
+    out *= b
+    return out
+
+
+def lerp_(a: np.ndarray, b: np.ndarray, w: float, out: np.ndarray) -> np.ndarray:
+    """a ← a + w·(b − a) in place (``out`` is scratch), with PyTorch's two formulas: that one for |w| < ½,
+    b − (b − a)·(1 − w) otherwise, so that results agree with ``a.lerp_(b, w)`` to the last bit."""
+    xp.subtract(b, a, out=out)
+    if abs(w) < 0.5:
+        out *= w
+        a += out
+    else:
+        out *= 1 - w
+        xp.subtract(b, out, out=a)
+    return a
+
+
 def _plain(value: Any, where: str) -> Any:
     """A pickle-free copy of ``value``: arrays as tensors (copies; PyTorch's state dicts hold tensors), NumPy
     scalars as Python numbers, containers kept."""
@@ -118,6 +147,8 @@ class Optimizer:
 
     #: state entries that are created after the first step rather than at initialisation
     _optional_state_keys: tuple[str, ...] = ()
+    #: state entries that are 0-d arrays in the scalar dtype rather than arrays shaped like the parameter
+    _scalar_state_keys: tuple[str, ...] = ()
     #: build every parameter's state when its group is added (Adagrad does, like PyTorch)
     _eager_state: bool = False
 
@@ -373,6 +404,11 @@ class Optimizer:
                 if isinstance(v, bool) or not isinstance(v, Real) or not v >= 0:
                     raise ValueError(f"{where}: 'step' must be a number >= 0, got {v!r}")
                 out[k] = v
+                continue
+            if k in self._scalar_state_keys:
+                if np.size(v) != 1 or isinstance(v, bool) or not isinstance(v, Real | np.ndarray | np.generic):
+                    raise ValueError(f"{where}: {k!r} must be a number, got {v!r}")
+                out[k] = xp.array(v, dtype=scalar_dtype(), copy=True).reshape(())
                 continue
             if not isinstance(v, np.ndarray):
                 raise ValueError(f"{where}: {k!r} must be an array, got {type(v).__name__}")

@@ -36,6 +36,7 @@ __all__ = [
     "plot_loss", "plot_accuracy", "plot_lr", "plot_curves", "plot_history", "plot_confusion_matrix",
     "plot_misclassified", "plot_misclassified_per_class", "plot_per_class_accuracy", "plot_filters",
     "plot_decision_boundary", "plot_reconstructions", "plot_letter_boxes",
+    "plot_metric_vs_params",
 ]  # fmt: skip
 
 PLOT_INSTALL_HINT = 'plotting needs matplotlib, an optional extra of minidl: pip install "minidl[plot]"'
@@ -445,6 +446,7 @@ def plot_curves(
     xlabel: str | None = None,
     logy: bool | None = None,
     title: str | None = None,
+    legend_limit: int | None = None,
     figsize: tuple[float, float] = CURVE_FIGSIZE,
     dpi: int = DEFAULT_DPI,
 ) -> Path:
@@ -454,6 +456,7 @@ def plot_curves(
     the ``History.to_dict()`` form, or a ``History``. ``metric`` names the series: ``"loss"`` (per
     iteration, smoothed with a moving average of ``smooth`` iterations, default about 2% of the run) or a
     per-epoch series such as ``"val_acc"``. A run without the metric raises ValueError listing what it has.
+    ``legend_limit`` names only the first that many runs in the legend (the others are drawn unnamed).
     Default size 800 x 500 px.
     """
     if not runs:
@@ -474,8 +477,10 @@ def plot_curves(
     fig = _new_figure(figsize, dpi)
     ax = fig.add_subplot()
     for i, (label, y) in enumerate(curves.items()):
+        named = legend_limit is None or i < legend_limit
         ax.plot(np.arange(1, y.size + 1), y, color=f"C{i % 10}", linestyle="-" if i < 10 else "--",
-                marker="o" if not per_iter and y.size <= 30 else None, markersize=3, label=label)
+                marker="o" if not per_iter and y.size <= 30 else None, markersize=3,
+                label=label if named else "_nolegend_", alpha=1.0 if named else 0.5)
     percent = "acc" in metric and all(is_fraction(c) for c in curves.values())
     if percent:
         from matplotlib.ticker import PercentFormatter
@@ -483,6 +488,10 @@ def plot_curves(
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     elif _auto_logy(list(curves.values()), logy):
         ax.set_yscale("log")
+    if not per_iter:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or f"{metric} by run")
     ax.set_xlabel(xlabel or ("iteration" if per_iter else "epoch"))
     ax.set_ylabel(metric + (" (moving average)" if per_iter else ""))
@@ -796,9 +805,8 @@ def plot_filters(
     return _save(fig, path)
 
 
-def _predicted_labels(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, fn: str) -> np.ndarray:
-    """Class labels from ``predict_fn(pts)``: argmax of (M, K) scores, int labels (M,), or a thresholded
-    binary score (M,) / (M, 1): at 0.5 when every value is a probability in [0, 1], else at 0 (a logit)."""
+def _model_outputs(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, fn: str) -> np.ndarray:
+    """``predict_fn(pts)`` as an array: (M, K) scores, or (M,) labels or binary scores ((M, 1) is squeezed)."""
     out = np.asarray(predict_fn(pts))
     m = pts.shape[0]
     if out.ndim == 2 and out.shape[1] == 1:
@@ -806,6 +814,12 @@ def _predicted_labels(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, 
     if out.ndim not in (1, 2) or out.shape[0] != m:
         raise ValueError(f"{fn}: predict_fn returned shape {out.shape} for {m} points; "
                          f"expected ({m}, K) scores or ({m},) labels/scores")
+    return out
+
+
+def _labels_of(out: np.ndarray) -> np.ndarray:
+    """Class labels from model outputs: argmax of (M, K) scores, int labels (M,) as they are, or a
+    thresholded binary score (M,): at 0.5 when every value is a probability in [0, 1], else at 0 (a logit)."""
     if out.ndim == 2:
         return out.argmax(axis=1)
     if out.dtype.kind == "f":
@@ -813,18 +827,11 @@ def _predicted_labels(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, 
     return out.astype(np.int64)
 
 
-def _positive_probability(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, positive: int,
-                          fn: str) -> np.ndarray:
-    """P(class ``positive`` | x) from ``predict_fn(pts)``: softmax of (M, K) scores (rows that are already
-    probabilities are kept), or one binary score per point (M,) / (M, 1): kept when in [0, 1], else a logit
-    through the logistic function."""
-    out = np.asarray(predict_fn(pts), dtype=np.float64)
-    m = pts.shape[0]
-    if out.ndim == 2 and out.shape[1] == 1:
-        out = out[:, 0]
-    if out.ndim not in (1, 2) or out.shape[0] != m:
-        raise ValueError(f"{fn}: predict_fn returned shape {out.shape} for {m} points; "
-                         f"expected ({m}, K) scores or ({m},) scores")
+def _positive_probability(out: np.ndarray, positive: int, fn: str) -> np.ndarray:
+    """P(class ``positive`` | x) from model outputs: softmax of (M, K) scores (rows that are already
+    probabilities are kept), or one binary score per point (M,): kept when in [0, 1], else a logit through
+    the logistic function."""
+    out = out.astype(np.float64)
     if out.ndim == 1:
         prob1 = out if is_fraction(out) else 0.5 * (1.0 + np.tanh(0.5 * out))  # σ(x), without overflow
         return prob1 if positive == 1 else 1.0 - prob1
@@ -858,9 +865,10 @@ def plot_decision_boundary(
 ) -> Path:
     """The model's decision over the plane with the data points on top, for 2-D data.
 
-    ``predict_fn`` gets one float32 (resolution², 2) array of grid points (a single batched call) and returns
-    class scores (M, K), labels (M,) as ints, or one binary score per point (M,) / (M, 1): probabilities in
-    [0, 1] are thresholded at 0.5, other values (logits) at 0. Tensors are accepted.
+    ``predict_fn`` gets one float32 (resolution² + N, 2) array, the grid points followed by the N data points
+    (a single batched call; the data points give the accuracy in the title), and returns class scores (M, K),
+    labels (M,) as ints, or one binary score per point (M,) / (M, 1): probabilities in [0, 1] are thresholded
+    at 0.5, other values (logits) at 0. Tensors are accepted.
 
     ``surface="class"`` fills the regions of the predicted class. ``surface="probability"`` draws the
     probability of class ``positive`` (softmax of the scores, or the binary score as a probability) as a
@@ -889,14 +897,16 @@ def plot_decision_boundary(
         spans.append(tuple(given) if given is not None else (lo[axis] - pad[axis], hi[axis] + pad[axis]))
     gx, gy = np.linspace(*spans[0], res), np.linspace(*spans[1], res)
     xx, yy = np.meshgrid(gx, gy)
-    grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
-    acc = float(np.mean(_predicted_labels(predict_fn, pts.astype(np.float32), fn) == labels))
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    out = _model_outputs(predict_fn, np.concatenate([grid, pts]).astype(np.float32), fn)
+    out_grid = out[:len(grid)]
+    acc = float(np.mean(_labels_of(out)[len(grid):] == labels))
     from matplotlib.colors import ListedColormap
 
     fig = _new_figure(figsize, dpi)
     ax = fig.add_subplot()
     if surface == "probability":
-        prob = _positive_probability(predict_fn, grid, positive, fn).reshape(res, res)
+        prob = _positive_probability(out_grid, positive, fn).reshape(res, res)
         k = max(int(labels.max(initial=0)) + 1, 2, len(class_names) if class_names is not None else 0)
         filled = ax.contourf(xx, yy, prob, levels=np.linspace(0.0, 1.0, 21), cmap="RdBu_r", vmin=0.0, vmax=1.0)
         ax.contour(xx, yy, prob, levels=[0.5], colors="k", linewidths=1.5)
@@ -904,7 +914,7 @@ def plot_decision_boundary(
         cbar.set_label(f"P(class = {_class_name(class_names, positive)} | x)")
         cmap = ListedColormap(["#2166ac" if i != positive else "#b2182b" for i in range(k)])
     else:
-        zz = _predicted_labels(predict_fn, grid, fn)
+        zz = _labels_of(out_grid)
         k = max(int(zz.max()), int(labels.max(initial=0))) + 1
         if class_names is not None:
             k = max(k, len(class_names))
@@ -1015,4 +1025,72 @@ def plot_letter_boxes(
             ax.text(c0, r0 - 2, labels[i], color=color, fontsize=size, ha="left", va="bottom", fontweight="bold")
     n_lines = len(np.unique(lines)) if len(b) else 0
     ax.set_title(title or f"{len(b)} letters in {n_lines} line{'s' if n_lines != 1 else ''}")
+    return _save(fig, path)
+
+
+@_needs_matplotlib
+def plot_metric_vs_params(
+    points: Sequence[Mapping[str, Any]],
+    params: Sequence[str],
+    metric: str,
+    path: PathLike,
+    *,
+    log_params: Sequence[str] = (),
+    highlight: int | None = None,
+    title: str | None = None,
+    dpi: int = DEFAULT_DPI,
+) -> Path:
+    """One scatter panel per hyperparameter: ``metric`` of every trial against that hyperparameter's value.
+
+    ``points`` are dicts holding ``metric`` and the ``params`` (a hyperparameter sweep's results table; points
+    without a finite metric are left out). Numbers lie on a linear axis, or a logarithmic one for the names in
+    ``log_params``; other values (strings, booleans, lists such as hidden sizes) are categories, in their
+    natural order when they have one (``[50] < [100]``, alphabetical text), else in order of appearance.
+    ``highlight`` is the index in ``points`` of a point drawn as a star (the best trial). Panels go three to a
+    row, each 4 x 3.5 in (400 x 350 px at 100 dpi); one panel alone is 6.4 x 4 in.
+    """
+    if not params:
+        raise ValueError("plot_metric_vs_params: no hyperparameters given")
+    keep = [i for i, p in enumerate(points) if isinstance(p.get(metric), int | float)
+            and not isinstance(p.get(metric), bool) and math.isfinite(float(p[metric]))]
+    if not keep:
+        raise ValueError(f"plot_metric_vs_params: no point has a finite {metric!r}")
+    y = np.array([float(points[i][metric]) for i in keep])
+    ncols = min(3, len(params))
+    nrows = math.ceil(len(params) / ncols)
+    fig = _new_figure((6.4, 4.0) if len(params) == 1 else (4.0 * ncols, 3.5 * nrows), dpi)
+    axes = fig.subplots(nrows, ncols, squeeze=False).reshape(-1)
+    percent = "acc" in metric and is_fraction(y)
+    for ax, name in zip(axes, params, strict=False):
+        values = [points[i].get(name) for i in keep]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if numeric:
+            x = np.array(values, dtype=np.float64)
+            if name in log_params and (x > 0).all():
+                ax.set_xscale("log")
+        else:  # categories, labelled by their text
+            distinct = list({str(v): v for v in values}.values())
+            try:
+                distinct.sort()
+            except TypeError:  # values of different kinds: keep the order of appearance
+                pass
+            labels = [str(v) for v in distinct]
+            x = np.array([labels.index(str(v)) for v in values], dtype=np.float64)
+            ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0, fontsize=8)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
+        ax.scatter(x, y, s=28, alpha=0.8, color="C0", edgecolors="none")
+        if highlight is not None and highlight in keep:
+            k = keep.index(highlight)
+            ax.scatter([x[k]], [y[k]], s=160, marker="*", color="C3", zorder=3, label="best")
+            ax.legend(loc="best", fontsize=8)
+        if percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.set_xlabel(name)
+        ax.set_ylabel(metric)
+        ax.grid(True, alpha=0.3)
+    for ax in axes[len(params):]:
+        ax.set_axis_off()
+    fig.suptitle(title or f"{metric} against the hyperparameters, {len(keep)} trials", fontsize=11)
     return _save(fig, path)

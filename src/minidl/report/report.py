@@ -43,7 +43,8 @@ from ._util import (
     is_fraction,
 )
 
-__all__ = ["write_report", "ReportFiles", "figure_section"]
+__all__ = ["write_report", "write_document", "ReportFiles", "figure_section", "Heading", "Para", "Bullets", "Table",
+           "Figure", "Code", "Link"]
 
 #: A gap between training and validation accuracy above this (in fraction points) is called overfitting.
 OVERFIT_GAP = 0.05
@@ -92,9 +93,17 @@ class _Bullets:
 
 
 @dataclass
+class _Link:
+    """A link, as a table cell: ``text`` pointing at ``href`` (a path relative to the document, or a URL)."""
+
+    text: str
+    href: str
+
+
+@dataclass
 class _Table:
     headers: list[str]
-    rows: list[list[str]]
+    rows: list[list[str | _Link]]
     highlight: set[int] = field(default_factory=set)  # row indices to emphasise
 
 
@@ -110,6 +119,8 @@ class _Code:
 
 
 _Block = _Heading | _Para | _Bullets | _Table | _Figure | _Code
+# the blocks, public for the other documents built from them (``minidl sweep``'s sweep.md and sweep.html)
+Heading, Para, Bullets, Table, Figure, Code, Link = _Heading, _Para, _Bullets, _Table, _Figure, _Code, _Link
 
 
 def figure_section(caption: str, path: PathLike = "") -> str:
@@ -193,8 +204,15 @@ def write_report(
     else:
         blocks.append(_Para("No configuration was recorded."))
 
-    md_path = atomic_write_text(root / "report.md", _render_markdown(blocks, root))
-    html_path = atomic_write_text(root / "report.html", _render_html(blocks, title))
+    return write_document(root, "report", title, blocks)
+
+
+def write_document(root: PathLike, stem: str, title: str, blocks: Sequence[_Block]) -> ReportFiles:
+    """Render ``blocks`` to ``root/<stem>.md`` (figures and links relative to ``root``) and a self-contained
+    ``root/<stem>.html`` (figures inlined), both written atomically; return their paths."""
+    root = Path(root)
+    md_path = atomic_write_text(root / f"{stem}.md", _render_markdown(list(blocks), root))
+    html_path = atomic_write_text(root / f"{stem}.html", _render_html(list(blocks), title))
     return ReportFiles(md_path, html_path)
 
 
@@ -473,7 +491,8 @@ def _render_markdown(blocks: list[_Block], root: Path) -> str:
             lines = ["| " + " | ".join(_md(h) for h in b.headers) + " |",
                      "|" + "|".join(" --- " for _ in b.headers) + "|"]
             for i, row in enumerate(b.rows):
-                cells = [_md(c) for c in row]
+                cells = [f"[{_md(c.text)}]({quote(c.href, safe='/#:')})" if isinstance(c, _Link) else _md(c)
+                         for c in row]
                 if i in b.highlight:
                     cells = [f"**{c}**" if c else c for c in cells]
                 lines.append("| " + " | ".join(cells) + " |")
@@ -509,6 +528,10 @@ def _esc(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _html_cell(c: str | _Link) -> str:
+    return f'<a href="{_esc(quote(c.href, safe="/#:"))}">{_esc(c.text)}</a>' if isinstance(c, _Link) else _esc(c)
+
+
 def _data_uri(path: Path) -> str:
     mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
@@ -527,7 +550,7 @@ def _render_html(blocks: list[_Block], title: str) -> str:
             head = "".join(f"<th>{_esc(h)}</th>" for h in b.headers)
             rows = "".join(
                 ('<tr class="highlight">' if j in b.highlight else "<tr>")
-                + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>"
+                + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>"
                 for j, row in enumerate(b.rows))  # fmt: skip
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif isinstance(b, _Figure):

@@ -42,7 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, no_grad, tensor
+from ..nn import Module
+from ..nn.utils import evaluating
+from ..tensor import Tensor, tensor
 
 __all__ = ["summary", "ModelSummary", "LayerSummary"]
 
@@ -182,8 +184,6 @@ def summary(model: Any, input_shape: Any, batch_size: int = -1, dtype: Any = np.
     ``dtype`` is the dtype of the input and of the model's parameters, and sets the bytes per number
     (float32: 4, as torchsummary assumes).
     """
-    from ..nn import Module  # the nn package imports the tensor layer this module also needs
-
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a minidl.nn.Module, got {type(model).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or (
@@ -221,10 +221,8 @@ def summary(model: Any, input_shape: Any, batch_size: int = -1, dtype: Any = np.
     # generator so that minidl's global random stream is not advanced
     rng = np.random.default_rng(0)
     inputs = [tensor(rng.random((2, *s)).astype(dt)) for s in shapes]
-    was_training = model.training
-    model.eval()
     try:
-        with no_grad():
+        with evaluating(model):
             model(*inputs)
     except (ValueError, TypeError, IndexError) as e:
         shown = ", ".join(str([2, *s]) for s in shapes)
@@ -232,7 +230,6 @@ def summary(model: Any, input_shape: Any, batch_size: int = -1, dtype: Any = np.
                          f"shape {shown} (input_shape {tuple(shapes[0]) if len(shapes) == 1 else shapes}): "
                          f"{e}") from e
     finally:
-        model.train(was_training)
         for h in handles:
             h.remove()
     return result

@@ -25,6 +25,7 @@ import numpy as np
 from .. import report
 from .._atomic import atomic_path
 from ..nn import Module
+from ..tensor import Tensor
 from ..training import CheckpointError, History, load_checkpoint, predict
 from ..training.checkpoint import load_model_state
 from ..transforms import Normalize
@@ -197,11 +198,11 @@ def load_inputs(paths: Sequence[str], run: LoadedRun) -> tuple[np.ndarray, list[
             else:
                 raise RunError(f"{raw}: expected a numeric array, got dtype {arr.dtype}")
             if normalize is not None:
-                x = normalize.batch(x)
+                x = normalize.batch(Tensor._wrap(x)).numpy()
         elif suffix in IMAGE_SUFFIXES:
             if len(shape) != 3:
                 raise RunError(f"{raw}: the model takes inputs of shape {list(shape)}, not images")
-            x = to_model(_read_image(path, shape))[None]
+            x = to_model(_read_image(path, shape)).numpy()[None]
         else:
             raise RunError(f"{raw}: unknown file type {suffix or '(none)'!r}; use .npy or an image "
                            f"({', '.join(IMAGE_SUFFIXES)})")

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_write_text
-from ..tensor import Tensor
 from ..training import History, load_tree, save_tree
+from ..training.callbacks import snapshot_state
 
 __all__ = [
     "CONFIG_JSON", "CONFIG_TOML", "RUN_JSON", "SUMMARY_TXT", "METRICS", "ITERATIONS", "HISTORY", "CHECKPOINT",
@@ -100,8 +100,7 @@ def read_history(run_dir: Path) -> History:
 def save_model(path: Path, model: Any) -> Path:
     """The model's ``state_dict`` as arrays under their names, through the checkpoint module's atomic,
     pickle-free writer (``np.load(path)`` lists the names; :func:`load_model_weights` reads it back)."""
-    state = {k: np.array(v._data if isinstance(v, Tensor) else v) for k, v in model.state_dict().items()}
-    return save_tree(path, state, kind=_MODEL_KIND)
+    return save_tree(path, snapshot_state(model), kind=_MODEL_KIND)
 
 
 def load_model_weights(path: Path) -> dict[str, np.ndarray]:

@@ -28,8 +28,9 @@ from ..datasets import ImageArrayDataset
 from ..datasets import get as get_dataset
 from ..nn import Module
 from ..nn import functional as F
+from ..nn.utils import evaluating
 from ..optim import lr_scheduler
-from ..tensor import Tensor, no_grad, tensor
+from ..tensor import Tensor, tensor
 from ..transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 from ..utils.data import DataLoader, Dataset, Subset, TensorDataset
 from .config import RunConfig
@@ -122,16 +123,12 @@ def build_model(name: str, model_args: dict[str, Any], input_shape: Sequence[int
 def _check_fits(model: Module, name: str, shape: tuple[int, ...], num_classes: int | None, task: str) -> None:
     """One eval-mode forward pass of two zero samples; a clear error when the shapes do not fit."""
     x = tensor(np.zeros((2, *shape), dtype=np.float32))
-    was_training = model.training
-    model.eval()
     try:
-        with no_grad():
+        with evaluating(model):
             out = model(x)
     except (ValueError, TypeError, IndexError) as e:
         message = f"model {name!r} does not accept inputs of shape {list(shape)} (per sample): {e}"
         raise RunError(message) from None
-    finally:
-        model.train(was_training)
     if task == "reconstruction":
         ok, expected = tuple(out.shape) == (2, *shape), f"{[2, *shape]}"
     elif num_classes is not None:

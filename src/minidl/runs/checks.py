@@ -6,9 +6,9 @@ batch drawn from a private, seeded generator: images uniform in [0, 1], random c
 itself as the target of a reconstruction model).
 
 The gradient check runs :func:`minidl.gradcheck.gradcheck` in float64 with the parameters as its inputs.
-To let gradcheck's leaves drive the model, each parameter's module reads, for the duration of one loss
-evaluation, a tensor built from the leaf in place of its Parameter (the module's Parameter objects are
-restored afterwards). For a parameter with more entries than ``coords``, the leaf holds ``coords`` randomly
+To let gradcheck's leaves drive the model, each loss evaluation calls the model through
+:func:`minidl.func.functional_call` with tensors built from the leaves in place of its parameters. For a
+parameter with more entries than ``coords``, the leaf holds ``coords`` randomly
 chosen entries and the tensor the module reads is :math:`W = W_0 + \mathrm{scatter}(\text{leaf})`, where
 :math:`W_0` is the parameter with those entries zeroed: exactly the same values, and the gradient with
 respect to the leaf is the gradient of the loss at those entries. Dropout masks stay fixed because
@@ -18,18 +18,19 @@ gradcheck reseeds minidl's generator before every evaluation; batch normalisatio
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..func import functional_call
 from ..gradcheck import GradcheckReport, gradcheck
 from ..nn import Module
 from ..nn import functional as F
+from ..nn.utils import evaluating
 from ..report import to_dot
-from ..tensor import Tensor, no_grad, tensor
+from ..tensor import Tensor, tensor
 from .build import build_model, model_spec
 from .expr import evaluate, parse, variables
 
@@ -43,19 +44,17 @@ def random_batch(model: Module, input_shape: Sequence[int], batch: int, task: st
     x = rng.random((batch, *input_shape)).astype(dtype)
     if task == "reconstruction":
         return tensor(x), tensor(x.copy())
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            k = model(tensor(x[:1])).shape[1]
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        k = model(tensor(x[:1])).shape[1]
     return tensor(x), tensor(rng.integers(0, k, size=batch))
 
 
 def model_loss(model: Module, x: Tensor, y: Tensor, task: str) -> Tensor:
     """Cross-entropy of the model's scores (classification) or mean squared reconstruction error."""
-    out = model(x)
+    return _task_loss(model(x), y, task)
+
+
+def _task_loss(out: Tensor, y: Tensor, task: str) -> Tensor:
     return F.cross_entropy(out, y) if task == "classification" else F.mse_loss(out, y)
 
 
@@ -100,31 +99,6 @@ class ParamCheck:
     ok: bool
 
 
-def _owner(model: Module, name: str) -> tuple[Module, str]:
-    path, _, attr = name.rpartition(".")
-    return (model.get_submodule(path) if path else model), attr
-
-
-@contextlib.contextmanager
-def _reading(model: Module, tensors: dict[str, Tensor]) -> Iterator[None]:
-    """Make each module read ``tensors[name]`` as its parameter ``name`` while the block runs.
-
-    Modules read their parameters as plain instance attributes (see :mod:`minidl.nn.module`), so the
-    substitute is placed in the instance dict for the duration and the Parameter put back afterwards; the
-    registries that ``parameters()`` and ``state_dict()`` walk are never touched.
-    """
-    saved: list[tuple[Module, str, Any]] = []
-    try:
-        for name, t in tensors.items():
-            owner, attr = _owner(model, name)
-            saved.append((owner, attr, owner.__dict__[attr]))
-            owner.__dict__[attr] = t
-        yield
-    finally:
-        for owner, attr, original in reversed(saved):
-            owner.__dict__[attr] = original
-
-
 def gradcheck_model(name: str, model_args: dict[str, Any], input_shape: Sequence[int], *, batch: int = 4,
                     coords: int | None = 64, seed: int = 0, tol: float = 1e-6) -> list[ParamCheck]:
     """Check the gradient of the model's loss with respect to every parameter, in float64.
@@ -165,8 +139,7 @@ def gradcheck_model(name: str, model_args: dict[str, Any], input_shape: Sequence
                 tensors[pname] = leaf
             else:
                 tensors[pname] = (tensor(base) + leaf @ tensor(e)).reshape(p.shape)
-        with _reading(model, tensors):
-            return model_loss(model, x, y, spec.task)
+        return _task_loss(functional_call(model, tensors, (x,)), y, spec.task)
 
     report: GradcheckReport = gradcheck(loss_of, *probes, names=[n for n, _ in params], tol=tol, seed=seed)
     return [ParamCheck(pname, tuple(p.shape), int(p._data.size), int(p._data.size if idx is None else idx.size),

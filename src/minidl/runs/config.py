@@ -30,19 +30,17 @@ import difflib
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
+
 __all__ = [
     "ConfigError", "Option", "OPTIONS", "OPTIMIZERS", "SCHEDULERS", "RunConfig", "defaults",
-    "load_config_file", "check_config", "resolve", "to_toml", "parse_model_arg",
+    "load_config_file", "read_settings_file", "check_config", "did_you_mean", "resolve", "to_toml", "parse_model_arg",
 ]  # fmt: skip
-
-
-class ConfigError(ValueError):
-    """A run configuration (file, flag or value) is invalid; the message says what is valid instead."""
 
 
 #: optimizer name -> (default lr, settings it accepts among momentum/betas)
@@ -184,16 +182,22 @@ def _coerce(opt: Option, value: Any, where: str) -> Any:
     raise AssertionError(f"unknown option kind {kind!r}")  # pragma: no cover - OPTIONS is fixed
 
 
+def did_you_mean(name: str, valid: Iterable[str]) -> str:
+    """``" (did you mean 'lr'?)"`` for the valid name closest to ``name``, or ``""`` when none is close: one
+    that ``name`` abbreviates or extends (``grace`` -> ``grace_period``), else the most similar one."""
+    valid = list(valid)
+    close = [v for v in valid if name and (v.startswith(name) or name.startswith(v))][:1]
+    close = close or difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def check_config(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     """``values`` with unknown keys rejected (listing the valid ones) and every value type-checked."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"{where}: expected a table of settings, got {type(values).__name__}")
     unknown = [k for k in values if k not in _BY_NAME]
     if unknown:
-        hints = []
-        for k in unknown:
-            close = difflib.get_close_matches(str(k), list(_BY_NAME), n=1, cutoff=0.5)
-            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        hints = [f"{k!r}{did_you_mean(str(k), _BY_NAME)}" for k in unknown]
         raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
                           f"valid keys: {', '.join(_BY_NAME)}")
     return {k: _coerce(_BY_NAME[k], v, where) for k, v in values.items()}
@@ -243,8 +247,14 @@ def _read_yaml(text: str, where: str) -> Any:
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """The settings in a TOML (``.toml``), JSON (``.json``) or YAML (``.yaml``/``.yml``) file, checked."""
+    where = f"config file {str(path)!r}"
+    return check_config(read_settings_file(path, where), where)
+
+
+def read_settings_file(path: str | Path, where: str) -> Any:
+    """The data of a TOML, JSON or YAML file (by its suffix; an empty file is ``{}``), unchecked; errors are
+    :class:`ConfigError` messages starting with ``where``."""
     p = Path(path)
-    where = f"config file {str(p)!r}"
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -264,9 +274,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     else:
         shown = suffix or "(no suffix)"
         raise ConfigError(f"{where}: unknown format {shown!r}; use .toml, .json, .yaml or .yml")
-    if data is None:
-        data = {}
-    return check_config(data, where)
+    return {} if data is None else data
 
 
 # ============================================================================================ resolution

@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -208,11 +208,13 @@ def _summary_metrics(history: History, test: Any, n_params: int, task: str) -> d
 
 
 def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool = True,
-              out: TextIO | None = None) -> TrainResult:
+              out: TextIO | None = None, callbacks: Sequence[Callback] = ()) -> TrainResult:
     """Train the run ``cfg`` (resolved; ``cfg.out`` is the run directory) and write every artifact.
 
-    ``resume_from`` is a checkpoint to continue from. Raises :class:`RunError` for a run that cannot be
-    set up and :class:`TrainingInterrupted` after Ctrl-C (with the checkpoint saved).
+    ``resume_from`` is a checkpoint to continue from. ``callbacks`` join the run's own; they see each epoch
+    after its metrics files are written (``minidl sweep`` reports to Ray Tune through one). Raises
+    :class:`RunError` for a run that cannot be set up and :class:`TrainingInterrupted` after Ctrl-C (with
+    the checkpoint saved).
     """
     out = out or sys.stdout
     run_dir = Path(cfg.out)
@@ -255,9 +257,10 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     trainer = Trainer(progress=progress, log_every=50, monitor=f"{'val' if has_val else 'train'}_{kind}",
                       config=dict(cfg))
     stop = _StopOnInterrupt(out)
-    callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)]
+    run_callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)]
     if not progress:  # no bar, but still one line per epoch
-        callbacks.append(ProgressBar(log_every=None, use_tqdm=False, file=out))
+        run_callbacks.append(ProgressBar(log_every=None, use_tqdm=False, file=out))
+    run_callbacks += callbacks
     ckpt = run_dir / A.CHECKPOINT
     if resume_from is not None:
         done = int(load_checkpoint(resume_from)["epoch"])
@@ -268,7 +271,7 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     start = time.perf_counter()
     try:
         history = trainer.fit(model, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
-                              scheduler=scheduler, epochs=cfg.epochs, callbacks=callbacks, resume=resume_from,
+                              scheduler=scheduler, epochs=cfg.epochs, callbacks=run_callbacks, resume=resume_from,
                               checkpoint=ckpt)
     except KeyboardInterrupt as e:
         saved: Path | None = None

@@ -24,8 +24,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from .. import errors, from_numpy
+from .. import errors
 from .._atomic import atomic_open
+from ..functions import from_numpy
 from ..tensor import Tensor
 
 __all__ = ["FileLike", "CheckpointError", "is_path", "name_of", "open_for_reading", "open_for_writing",

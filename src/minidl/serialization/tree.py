@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .. import from_numpy
+from ..functions import from_numpy
 from ..nn.module import Parameter
 from ..tensor import Tensor
 from .files import (

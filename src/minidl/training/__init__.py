@@ -13,10 +13,10 @@ from .checkpoint import (
 from .history import History
 from .optim_rules import adam, rmsprop, sgd, sgd_momentum
 from .solver import Solver
-from .trainer import Trainer, evaluate, predict
+from .trainer import Trainer, evaluate, predict, unpack_batch
 
 __all__ = [
-    "Trainer", "evaluate", "predict", "History",
+    "Trainer", "evaluate", "predict", "unpack_batch", "History",
     "Callback", "LambdaCallback", "EarlyStopping", "ModelCheckpoint", "ProgressBar",
     "CheckpointError", "save_checkpoint", "load_checkpoint", "restore_checkpoint", "save_tree", "load_tree",
     "Solver", "sgd", "sgd_momentum", "rmsprop", "adam",

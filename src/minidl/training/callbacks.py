@@ -4,11 +4,14 @@ A callback sees the running :class:`~minidl.training.Trainer` as ``self.trainer`
 ``optimizer``, ``history``, and ``stop_training``, which a callback sets to end the run after this epoch).
 Hooks receive a ``logs`` dict:
 
+* ``on_batch_begin(batch, logs)``: ``data`` (the batch as the loader yielded it);
 * ``on_batch_end(batch, logs)``: ``loss`` (float), ``acc`` (batch accuracy or ``None``), ``size`` (samples);
 * ``on_epoch_end(epoch, logs)``: ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``time``.
 
 Epochs and batches are 0-based. A callback whose behaviour depends on the past (early stopping's patience
-counter, best value so far) returns that in ``state_dict()`` so that a resumed run continues exactly.
+counter, best value so far) returns that in ``state_dict()`` so that a resumed run continues exactly. A
+checkpoint keeps each such state under the callback's :attr:`Callback.state_key` and a resumed run gives it
+back by that key; a callback whose key the checkpoint does not hold starts afresh, with a warning.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "ProgressBar",
     "CallbackList",
     "snapshot_state",
+    "has_state",
 ]
 
 
@@ -41,19 +45,47 @@ def snapshot_state(model: Any) -> dict[str, np.ndarray]:
     return {k: np.array(v._data if isinstance(v, Tensor) else v, copy=True) for k, v in model.state_dict().items()}
 
 
+def has_state(callback: Callback) -> bool:
+    """Whether ``callback`` carries state across a checkpoint (its class defines ``state_dict``)."""
+    return type(callback).state_dict is not Callback.state_dict
+
+
 class Callback:
     """Base class: override any of the hooks. ``self.trainer`` is set when training starts."""
 
     trainer: Any = None
+    #: attribute names whose values, with the class name, make the default :attr:`state_key`
+    state_key_settings: tuple[str, ...] = ()
+    _state_key: str | None = None
 
     def set_trainer(self, trainer: Any) -> None:
         self.trainer = trainer
+
+    @property
+    def state_key(self) -> str:
+        """The key of this callback's state in a checkpoint, by which a resumed run finds it again.
+
+        By default the class name with the settings named in ``state_key_settings``, e.g.
+        ``EarlyStopping(monitor='val_loss', mode='min')``, so two callbacks of one class that watch different
+        things keep their states apart. Assign a string to choose it yourself.
+        """
+        if self._state_key is not None:
+            return self._state_key
+        settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.state_key_settings)
+        return f"{type(self).__qualname__}({settings})" if settings else type(self).__qualname__
+
+    @state_key.setter
+    def state_key(self, key: str) -> None:
+        self._state_key = str(key)
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         """Called once before the first epoch (after a resume has restored state)."""
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         """Called before each epoch."""
+
+    def on_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        """Called before each training step."""
 
     def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         """Called after each optimizer step."""
@@ -77,10 +109,11 @@ class LambdaCallback(Callback):
 
     def __init__(self, on_train_begin: Callable[..., Any] | None = None,
                  on_epoch_begin: Callable[..., Any] | None = None, on_batch_end: Callable[..., Any] | None = None,
-                 on_epoch_end: Callable[..., Any] | None = None,
-                 on_train_end: Callable[..., Any] | None = None) -> None:
+                 on_epoch_end: Callable[..., Any] | None = None, on_train_end: Callable[..., Any] | None = None,
+                 on_batch_begin: Callable[..., Any] | None = None) -> None:
         self._fns = {"on_train_begin": on_train_begin, "on_epoch_begin": on_epoch_begin,
-                     "on_batch_end": on_batch_end, "on_epoch_end": on_epoch_end, "on_train_end": on_train_end}
+                     "on_batch_begin": on_batch_begin, "on_batch_end": on_batch_end, "on_epoch_end": on_epoch_end,
+                     "on_train_end": on_train_end}
         for name, fn in self._fns.items():
             if fn is not None and not callable(fn):
                 raise TypeError(f"LambdaCallback: {name} must be callable, got {type(fn).__name__}")
@@ -95,6 +128,9 @@ class LambdaCallback(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._call("on_epoch_begin", epoch, logs)
+
+    def on_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._call("on_batch_begin", batch, logs)
 
     def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._call("on_batch_end", batch, logs)
@@ -146,6 +182,8 @@ class EarlyStopping(_Monitor):
     model gets the weights of its best epoch back when training ends.
     """
 
+    state_key_settings = ("monitor", "mode")
+
     def __init__(self, monitor: str = "val_acc", patience: int = 5, mode: str = "auto", min_delta: float = 0.0,
                  restore_best_weights: bool = False, verbose: bool = False) -> None:
         super().__init__(monitor, mode, min_delta)
@@ -195,6 +233,8 @@ class ModelCheckpoint(_Monitor):
     ``path`` may contain ``{epoch}`` (1-based) and any logged metric, e.g. ``"ckpt/e{epoch:02d}-{val_acc:.3f}.npz"``.
     With ``save_best_only`` a checkpoint is written only when ``monitor`` improves.
     """
+
+    state_key_settings = ("path", "monitor", "mode", "save_best_only")
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_acc", save_best_only: bool = False,
                  mode: str = "auto", verbose: bool = False) -> None:

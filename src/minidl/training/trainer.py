@@ -3,49 +3,117 @@
 One epoch of :meth:`Trainer.fit`::
 
     on_epoch_begin
-    for x, y in train_loader:              model in train mode
-        loss = loss_fn(model(x), y); zero_grad; loss.backward(); optimizer.step(); on_batch_end
-    evaluate(model, val_loader)            no_grad, eval mode
+    for batch in train_loader:             model in train mode
+        on_batch_begin
+        loss = training_step(batch); zero_grad; loss.backward(); optimizer.step(); on_batch_end
+    validation_step(batch) per val batch   no_grad, eval mode; mean loss and accuracy
     history, best weights                  copy of state_dict when the monitored metric improves
     scheduler.step()                       ReduceLROnPlateau: scheduler.step(val metric)
     on_epoch_end                           early stopping, model checkpoints
     save_checkpoint(checkpoint)            atomic; everything needed to continue bit for bit
 
+Extending it: subclass and override :meth:`Trainer.training_step` and :meth:`Trainer.validation_step` (a
+batch in, its loss out, with the output and target if accuracy should be counted), or add callbacks. The
+default steps read a batch as the loader yields it (:func:`unpack_batch`):
+
+* a tuple or list ``(x₁, …, xₖ, y)``: output = model(x₁, …, xₖ), target = y;
+* a single tensor or array ``x``, or a 1-tuple ``(x,)``: an autoencoder's batch, target = x;
+* a dict: output = model(batch[input_key]), target = batch[target_key] (``Trainer(input_key=...,
+  target_key=...)``, by default ``"input"`` and ``"target"``; ``target_key=None``: target = input).
+
+and compute ``loss_fn(output, target)``.
+
 Resuming restores the model, optimizer, scheduler, RNG states (minidl's, NumPy's, the loader's shuffle
-generator), history, best weights and callback states, then continues with the next epoch: the final weights
-are bitwise identical to those of an uninterrupted run.
+generator), history, best weights and callback states (each by its :attr:`~.callbacks.Callback.state_key`),
+then continues with the next epoch: the final weights are bitwise identical to those of an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..functions import as_tensor
 from ..nn import functional as F
-from ..tensor import Tensor, no_grad
-from .callbacks import Callback, CallbackList, ProgressBar, snapshot_state
+from ..nn.utils import evaluating
+from ..ops import keep_freed_memory
+from ..tensor import Tensor
+from .callbacks import Callback, CallbackList, ProgressBar, has_state, snapshot_state
 from .checkpoint import CheckpointError, restore_checkpoint, save_checkpoint
 from .history import History
 
-__all__ = ["Trainer", "evaluate", "predict", "count_correct"]
+__all__ = ["Trainer", "evaluate", "predict", "count_correct", "unpack_batch"]
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    """A batch element as a tensor; arrays keep their dtype (integer labels stay integers)."""
+    return x if isinstance(x, Tensor) else as_tensor(np.asarray(x))
 
 
-def _split_batch(batch: Any, where: str) -> tuple[Tensor, Tensor]:
-    """A loader's batch as (inputs, targets) tensors."""
-    if isinstance(batch, Sequence) and not isinstance(batch, str) and len(batch) == 2:
-        return _as_tensor(batch[0]), _as_tensor(batch[1])
-    raise TypeError(f"{where}: each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
-                    + (f" of length {len(batch)}" if isinstance(batch, Sequence) else ""))
+def unpack_batch(batch: Any, input_key: str = "input", target_key: str | None = "target",
+                 where: str = "Trainer") -> tuple[tuple[Tensor, ...], Tensor]:
+    """A loader's batch as (inputs, target) tensors, by the rules of the module docstring: ``(x₁, …, xₖ, y)``,
+    a single ``x`` or ``(x,)`` (target = x), or a dict read by ``input_key`` and ``target_key``."""
+    if isinstance(batch, Tensor | np.ndarray):
+        x = _as_tensor(batch)
+        return (x,), x
+    if isinstance(batch, Mapping):
+        missing = [k for k in (input_key, target_key) if k is not None and k not in batch]
+        if missing:
+            raise KeyError(f"{where}: the batch dict has no key {missing[0]!r} (keys: {sorted(map(str, batch))}); "
+                           "name its keys with Trainer(input_key=..., target_key=...) or override training_step")
+        x = _as_tensor(batch[input_key])
+        return (x,), x if target_key is None else _as_tensor(batch[target_key])
+    if isinstance(batch, Sequence) and not isinstance(batch, str) and len(batch) >= 1:
+        items = [_as_tensor(b) for b in batch]
+        return (tuple(items[:-1]), items[-1]) if len(items) > 1 else ((items[0],), items[0])
+    raise TypeError(f"{where}: a batch must be a tensor, a tuple or list (inputs..., target) or a dict, got "
+                    f"{type(batch).__name__}; override training_step/validation_step for other batches")
+
+
+def _default_step(model: Any, loss_fn: LossFn, batch: Any, input_key: str, target_key: str | None,
+                  where: str) -> dict[str, Any]:
+    """loss_fn(model(*inputs), target) of a batch, with what the loop logs: the output, the target, the size."""
+    inputs, target = unpack_batch(batch, input_key, target_key, where)
+    output = model(*inputs)
+    return {"loss": loss_fn(output, target), "output": output, "target": target, "size": len(inputs[0])}
+
+
+def _batch_size(batch: Any) -> int:
+    """The length of the first tensor or array in a batch (depth first)."""
+    if isinstance(batch, Tensor | np.ndarray):
+        return len(batch)
+    items = batch.values() if isinstance(batch, Mapping) else batch if isinstance(batch, list | tuple) else ()
+    for item in items:
+        try:
+            return _batch_size(item)
+        except TypeError:
+            continue
+    raise TypeError(f"cannot tell the number of samples of a {type(batch).__name__} batch: return 'size' from "
+                    "the step")
+
+
+def _step_result(result: Any, batch: Any, where: str) -> tuple[Tensor, int, int | None]:
+    """(loss, samples, correct predictions or None) from what a step returned: the loss tensor, or a dict with
+    ``loss`` and optionally ``output`` and ``target`` (accuracy) and ``size``."""
+    if isinstance(result, Tensor):
+        result = {"loss": result}
+    if not isinstance(result, Mapping) or not isinstance(result.get("loss"), Tensor):
+        raise TypeError(f"{where} must return the loss tensor or a dict with a 'loss' tensor, got "
+                        f"{type(result).__name__}")
+    n = int(result["size"]) if result.get("size") is not None else _batch_size(batch)
+    output, target = result.get("output"), result.get("target")
+    correct = None
+    if isinstance(output, Tensor) and isinstance(target, Tensor):
+        correct = count_correct(output._data, target._data)
+    return result["loss"], n, correct
 
 
 def count_correct(output: np.ndarray, target: np.ndarray) -> int | None:
@@ -64,40 +132,30 @@ def _default_loss(output: Tensor, target: Tensor) -> Tensor:
     return F.cross_entropy(output, target)
 
 
-def _training_flag(model: Any) -> bool:
-    return bool(getattr(model, "training", True))
-
-
-def _set_mode(model: Any, training: bool) -> None:
-    model.train(training)
-
-
 def evaluate(model: Any, loader: Iterable[Any], loss_fn: LossFn | None = None) -> dict[str, float | None]:
     """Mean loss and accuracy of ``model`` over ``loader``, under ``no_grad`` and in eval mode.
 
     Returns ``{'loss': ..., 'acc': ...}``; ``acc`` is ``None`` when the targets are not class indices.
     Per-batch mean losses are weighted by batch size, so the result is the mean over all samples. The
-    model's train/eval mode is restored afterwards.
+    model's train/eval mode is restored afterwards. Batches are read as the module docstring says.
     """
     loss_fn = loss_fn or _default_loss
-    was_training = _training_flag(model)
-    _set_mode(model, False)
+    return _evaluate(model, loader, lambda batch: _default_step(model, loss_fn, batch, "input", "target", "evaluate"),
+                     "evaluate")
+
+
+def _evaluate(model: Any, loader: Iterable[Any], step: Callable[[Any], Any], where: str) -> dict[str, float | None]:
+    """:func:`evaluate` with any step function (a batch in, what :func:`_step_result` reads out)."""
     total = loss_sum = 0.0
     correct: int | None = 0
-    try:
-        with no_grad():
-            for batch in loader:
-                x, y = _split_batch(batch, "evaluate")
-                out = model(x)
-                n = len(x)
-                loss_sum += float(loss_fn(out, y).item()) * n
-                c = count_correct(out._data, y._data)
-                correct = None if c is None or correct is None else correct + c
-                total += n
-    finally:
-        _set_mode(model, was_training)
+    with evaluating(model):
+        for batch in loader:
+            loss, n, c = _step_result(step(batch), batch, where)
+            loss_sum += float(loss.item()) * n
+            correct = None if c is None or correct is None else correct + c
+            total += n
     if total == 0:
-        raise ValueError("evaluate: the loader yielded no samples")
+        raise ValueError(f"{where}: the loader yielded no samples")
     return {"loss": loss_sum / total, "acc": None if correct is None else correct / total}
 
 
@@ -115,20 +173,15 @@ def predict(model: Any, data: Any, batch_size: int = 256, probs: bool = False) -
         batches: Iterable[Any] = (arr[i:i + batch_size] for i in range(0, len(arr), batch_size))
     else:
         batches = data
-    was_training = _training_flag(model)
-    _set_mode(model, False)
     outs: list[np.ndarray] = []
-    try:
-        with no_grad():
-            for batch in batches:
-                if isinstance(batch, list | tuple):
-                    batch = batch[0]
-                out = model(_as_tensor(batch))
-                if probs:
-                    out = F.softmax(out, dim=1)
-                outs.append(out._data)
-    finally:
-        _set_mode(model, was_training)
+    with evaluating(model):
+        for batch in batches:
+            if isinstance(batch, list | tuple):
+                batch = batch[0]
+            out = model(_as_tensor(batch))
+            if probs:
+                out = F.softmax(out, dim=1)
+            outs.append(out._data)
     if not outs:
         raise ValueError("predict: no inputs given")
     return np.concatenate(outs, axis=0)
@@ -162,12 +215,20 @@ class Trainer:
     plateau_metric:
         the metric passed to ``ReduceLROnPlateau.step``; by default ``'val_loss'`` for a scheduler in
         ``mode='min'`` and ``'val_acc'`` in ``mode='max'`` (the ``train_`` ones without a validation set).
+    input_key, target_key:
+        the keys the default steps read from dict batches (``target_key=None``: the input is the target).
+
+    Subclasses override :meth:`training_step` and :meth:`validation_step` for other losses or batches.
+    ``fit`` also turns on :func:`minidl.ops.keep_freed_memory` (off with ``MINIDL_MALLOC_TUNING=0``).
     """
 
     def __init__(self, progress: bool = True, log_every: int = 100, monitor: str = "val_acc", mode: str = "auto",
                  restore_best: bool = False, plateau_metric: str | None = None,
-                 config: Mapping[str, Any] | None = None) -> None:
+                 config: Mapping[str, Any] | None = None, input_key: str = "input",
+                 target_key: str | None = "target") -> None:
         self.progress = progress
+        self.input_key = input_key
+        self.target_key = target_key
         self.config = dict(config or {})
         self.log_every = log_every
         self.monitor = monitor
@@ -202,6 +263,7 @@ class Trainer:
         """
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be an int >= 0, got {epochs!r}")
+        keep_freed_memory()  # steps reuse their large blocks instead of page-faulting them in (minidl.ops._memory)
         if optimizer is None:
             from ..optim import Adam
 
@@ -216,6 +278,7 @@ class Trainer:
         except TypeError:
             self.batches_per_epoch = None
         self._callbacks = list(callbacks)
+        _check_state_keys(self._callbacks)
         self._config = {**self.config, "epochs": epochs, "monitor": self.monitor, "mode": self.history.mode,
                         "loss_fn": getattr(self.loss_fn, "__name__", type(self.loss_fn).__name__)}
         if resume is not None:
@@ -231,7 +294,7 @@ class Trainer:
             lr = self._lr()
             logs = self._train_epoch(cbs)
             if val_loader is not None:
-                val = evaluate(model, val_loader, self.loss_fn)
+                val = _evaluate(model, val_loader, self.validation_step, "Trainer.validation_step")
                 logs.update(val_loss=val["loss"], val_acc=val["acc"])
             logs.update(lr=lr, time=time.perf_counter() - t0)
             if self.history.log_epoch(logs):
@@ -250,22 +313,36 @@ class Trainer:
         groups = getattr(self.optimizer, "param_groups", None)
         return float(groups[0]["lr"]) if groups else None
 
+    def training_step(self, batch: Any) -> Tensor | Mapping[str, Any]:
+        """The loss of one training batch (the model is in train mode; the trainer then runs backward and the
+        optimizer step). Return the loss tensor, or a dict with ``loss`` and, to count accuracy, ``output``
+        and ``target`` (also ``size``, the number of samples, when it is not the batch's first dimension).
+
+        The default reads the batch as the module docstring says and returns ``loss_fn(model(*inputs), target)``.
+        """
+        return _default_step(self.model, self.loss_fn, batch, self.input_key, self.target_key,
+                             "Trainer.training_step")
+
+    def validation_step(self, batch: Any) -> Tensor | Mapping[str, Any]:
+        """The loss of one validation batch, returned as :meth:`training_step` does (eval mode, ``no_grad``);
+        the epoch's ``val_loss`` and ``val_acc`` are the sample-weighted means. The default is the same as
+        :meth:`training_step`'s."""
+        return _default_step(self.model, self.loss_fn, batch, self.input_key, self.target_key,
+                             "Trainer.validation_step")
+
     def _train_epoch(self, cbs: CallbackList) -> dict[str, Any]:
-        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+        model, optimizer = self.model, self.optimizer
         model.train()
         seen = 0
         loss_sum = 0.0
         correct: int | None = 0
         for i, batch in enumerate(self.train_loader):
-            x, y = _split_batch(batch, "Trainer.fit")
-            out = model(x)
-            loss = loss_fn(out, y)
+            cbs.on_batch_begin(i, {"data": batch})
+            loss, n, c = _step_result(self.training_step(batch), batch, "Trainer.training_step")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            n = len(x)
             value = float(loss.item())
-            c = count_correct(out._data, y._data)
             correct = None if c is None or correct is None else correct + c
             seen += n
             loss_sum += value * n
@@ -295,7 +372,7 @@ class Trainer:
         """Atomically write everything needed to resume after ``epoch`` (default: the epochs completed)."""
         extra = {
             "best_state": self.best_state,
-            "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self._callbacks],
+            "callbacks": {cb.state_key: cb.state_dict() for cb in self._callbacks if has_state(cb)},
             "stop_training": self.stop_training,
         }
         save_checkpoint(path, self.model, self.optimizer, self.scheduler,
@@ -315,17 +392,47 @@ class Trainer:
         extra = tree.get("extra", {})
         self.best_state = extra.get("best_state")
         self.stop_training = bool(extra.get("stop_training", False))
-        saved = extra.get("callbacks", [])
-        # a callback gets back the state saved for the callback of the same class at the same position
-        for cb, entry in zip(self._callbacks, saved, strict=False):
-            if entry.get("class") == type(cb).__name__:
-                cb.load_state_dict(entry["state"])
+        self._restore_callbacks(extra.get("callbacks", {}), path)
+
+    def _restore_callbacks(self, saved: Any, path: str | os.PathLike) -> None:
+        """Give each stateful callback the state saved under its ``state_key``; warn about the unmatched."""
+        legacy = isinstance(saved, list)
+        if legacy:  # written before state keys: a list of {"class", "state"}, matched by a unique class name
+            names = [e.get("class") for e in saved]
+            saved = {e["class"]: e["state"] for e in saved if e.get("state") and names.count(e.get("class")) == 1}
+        saved = dict(saved)
+        for cb in self._callbacks:
+            if not has_state(cb):
+                continue
+            key = type(cb).__name__ if legacy else cb.state_key
+            if key in saved:
+                cb.load_state_dict(saved.pop(key))
+            else:
+                warnings.warn(f"Trainer.fit: {os.fspath(path)} holds no state for callback {cb.state_key!r}, which "
+                              f"starts afresh (saved: {sorted(saved)})", UserWarning, stacklevel=4)
+        if saved:
+            warnings.warn(f"Trainer.fit: {os.fspath(path)} holds the state of callbacks this run does not have, "
+                          f"ignored: {sorted(saved)}", UserWarning, stacklevel=4)
 
     # ------------------------------------------------------------------------------------------ shortcuts
     def evaluate(self, model: Any, loader: Iterable[Any], loss_fn: LossFn | None = None) -> dict[str, float | None]:
-        """See :func:`evaluate`."""
-        return evaluate(model, loader, loss_fn or self.loss_fn)
+        """See :func:`evaluate` (with this trainer's ``input_key`` and ``target_key``)."""
+        loss_fn = loss_fn or self.loss_fn or _default_loss
+        return _evaluate(model, loader, lambda batch: _default_step(model, loss_fn, batch, self.input_key,
+                                                                    self.target_key, "Trainer.evaluate"),
+                         "Trainer.evaluate")
 
     def predict(self, model: Any, data: Any, batch_size: int = 256, probs: bool = False) -> np.ndarray:
         """See :func:`predict`."""
         return predict(model, data, batch_size, probs)
+
+
+def _check_state_keys(callbacks: Sequence[Callback]) -> None:
+    """Two stateful callbacks under one ``state_key`` would restore each other's state: refuse them."""
+    seen: dict[str, Callback] = {}
+    for cb in callbacks:
+        if isinstance(cb, Callback) and has_state(cb):
+            if cb.state_key in seen:
+                raise ValueError(f"Trainer.fit: two callbacks share the state key {cb.state_key!r}; give one a "
+                                 "distinct state_key (cb.state_key = '...')")
+            seen[cb.state_key] = cb

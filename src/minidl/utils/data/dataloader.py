@@ -77,7 +77,7 @@ def _collate(batch: list[Any]) -> Any:
         fields = [_collate(list(s)) for s in zip(*batch, strict=True)]
         if isinstance(elem, tuple) and hasattr(elem, "_fields"):
             return type(elem)(*fields)
-        return tuple(fields) if isinstance(elem, tuple) else fields
+        return fields  # a list for tuple samples too, as PyTorch's default_collate returns
     raise TypeError(f"default_collate: cannot collate samples of type {type(elem).__name__}")
 
 
@@ -86,7 +86,8 @@ def default_collate(batch: list[Any]) -> Any:
 
     Arrays and tensors are stacked along a new first axis and keep their dtype (float32 images stay
     float32); Python ints become int64, Python floats float64 (as PyTorch's default_collate), bools bool;
-    strings stay a list. A tuple sample gives a tuple of batches, a dict a dict.
+    strings stay a list. A tuple or list sample gives a list of batches (as in PyTorch), a namedtuple the
+    same namedtuple, a dict a dict.
     """
     if len(batch) == 0:
         raise ValueError("default_collate: empty batch")
@@ -246,6 +247,8 @@ class _BatchIterator:
             raise StopIteration
         if self._fetch is not None:
             batch = default_convert(self._fetch(idx))
+            if type(batch) is tuple:  # what default_collate gives for tuple samples: a list
+                batch = list(batch)
         else:
             batch = self._collate([self._dataset[i] for i in idx.tolist()])
         self.batches_done += 1

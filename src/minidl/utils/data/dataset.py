@@ -4,7 +4,7 @@ A dataset maps an index in ``range(len(ds))`` to one sample. The :class:`DataLoa
 batch by calling ``ds[i]`` once per index and collating the samples, a Python call per sample. A dataset
 whose samples live in memory as arrays can do better: :meth:`Dataset.batch_fetcher` returns a function
 ``fetch(indices) -> batch`` that gathers a whole batch with one fancy-index per array (and applies batched
-transforms). Its contract: ``fetch(idx)`` returns, as NumPy arrays, exactly what
+transforms). Its contract: ``fetch(idx)`` returns, as NumPy arrays or tensors, exactly what
 ``default_collate([ds[i] for i in idx])`` returns as tensors. The loader uses it whenever it collates
 with the default collate; a custom ``collate_fn`` always receives the list of samples.
 """

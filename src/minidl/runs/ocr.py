@@ -1,4 +1,4 @@
-"""Reading a page: :func:`find_letters`, then a character classifier, then the text line by line.
+"""Reading a page: :func:`minidl.vision.find_letters`, then a character classifier, then the text line by line.
 
 The classifier is a run directory of ``minidl train`` whose classes are single characters (a model trained
 on :class:`~minidl.datasets.SyntheticCharacters` or :class:`~minidl.datasets.NIST36`). Without one,
@@ -29,7 +29,13 @@ import numpy as np
 
 from .._cache import cache_dir, cache_key
 from ..errors import DataError
-from .letters import find_letters, word_starts
+from ..tensor import Tensor
+from ..training import predict
+from ..vision import find_letters, word_starts
+from .analysis import load_run
+from .build import eval_transform
+from .config import resolve
+from .train import train_run
 
 __all__ = ["OCRResult", "read_text", "classify_crops", "ready_model", "ready_model_dir", "READY_MODEL_VERSION",
            "READY_EPOCHS"]
@@ -70,15 +76,11 @@ def _input_size(run: Any) -> int:
 def classify_crops(run: Any, crops: np.ndarray) -> tuple[list[str], np.ndarray]:
     """The character and its probability for each crop (N, S, S) float in [0, 1] (ink dark, as
     :func:`find_letters` gives), with the run's model and its input normalisation."""
-    from ..runs.build import eval_transform
-    from ..training import predict
-
     if len(crops) == 0:
         return [], np.zeros(0)
-    x = np.asarray(crops, dtype=np.float32)[:, None]
+    x: Any = Tensor._wrap(np.asarray(crops, dtype=np.float32)[:, None])
     transform = eval_transform(run.meta.get("normalize_mean"), run.meta.get("normalize_std"))
-    steps = transform.transforms[1:]  # the crops are float in [0, 1] already: skip ToTensor
-    for step in steps:
+    for step in transform.transforms[1:]:  # the crops are float in [0, 1] already: ToTensor's work is done
         x = step.batch(x)
     probs = predict(run.model, x, probs=True)
     best = probs.argmax(axis=1)
@@ -86,8 +88,8 @@ def classify_crops(run: Any, crops: np.ndarray) -> tuple[list[str], np.ndarray]:
 
 
 def read_text(image: Any, run: Any = None) -> OCRResult:
-    """Find the letters on ``image`` (see :func:`find_letters`), classify them with ``run`` (a loaded run,
-    see :func:`minidl.runs.load_run`; default :func:`ready_model`) and assemble the text: one line per text
+    """Find the letters on ``image`` (see :func:`minidl.vision.find_letters`), classify them with ``run`` (a loaded run,
+    see :func:`load_run`; default :func:`ready_model`) and assemble the text: one line per text
     line, a space where the gap between letters exceeds 0.6 of the median letter height."""
     run = ready_model() if run is None else run
     boxes, line_ids, crops = find_letters(image, size=_input_size(run))
@@ -117,8 +119,6 @@ def ready_model(seed: int = 0, *, retrain: bool = False, settings: dict[str, Any
     module docstring). ``settings`` override run options of the recipe (``epochs``, ``train_samples``,
     ``dataset``, ...); ``retrain`` trains anew even when a cached model exists. Progress goes to ``log``
     (default stderr)."""
-    from ..runs import load_run, resolve, train_run
-
     final = ready_model_dir(seed, settings)
     if final.is_dir() and not retrain:
         return load_run(final)
