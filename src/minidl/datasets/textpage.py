@@ -168,8 +168,9 @@ class SyntheticTextPage(Dataset):
 def photo_like(page: TextPage, rng: np.random.Generator | int = 0, angle: float = 3.0, blur: float = 1.5,
                lighting: float = 0.5, noise: float = 0.03) -> TextPage:
     """The page as a camera would see it: rotated by ``angle`` degrees (counter-clockwise, the canvas grown to
-    hold it, new corners white), blurred by a Gaussian of σ = ``blur`` pixels, lit unevenly (the
-    brightness falls by up to ``lighting`` along a random direction and towards a random corner) and with
+    hold it, new corners white), blurred by a Gaussian of σ = ``blur`` pixels, lit unevenly (a linear
+    ramp along a random direction plus a fall-off towards a random corner, scaled so that the brightness
+    runs from 1 at the brightest point down to ``1 - lighting`` at the darkest) and with
     Gaussian noise of σ = ``noise``. The boxes are the rotated boxes' axis-aligned bounds."""
     ndimage = require("scipy.ndimage", "SciPy", "ocr", _PURPOSE)
     rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
@@ -197,7 +198,9 @@ def photo_like(page: TextPage, rng: np.random.Generator | int = 0, angle: float 
         corner = np.array([rng.integers(2) * (oh - 1), rng.integers(2) * (ow - 1)])
         radial = np.hypot(rr - corner[0], cc - corner[1])
         radial = 1.0 - radial / max(radial.max(), 1e-9)
-        out = out * (1.0 - lighting * (0.6 * ramp + 0.4 * radial))
+        shade = 0.6 * ramp + 0.4 * radial
+        shade = (shade - shade.min()) / max(np.ptp(shade), 1e-9)  # 0 at the brightest point, 1 at the darkest
+        out = out * (1.0 - lighting * shade)
     if noise > 0:
         out = out + rng.normal(0.0, noise, size=out.shape)
     image = np.round(255.0 * np.clip(out, 0.0, 1.0)).astype(np.uint8)
