@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=7)
     args = p.parse_args(argv)
     import torch
+
     from torch_zoo import TORCH_MODELS
 
     torch.set_num_threads(args.threads)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             assert np.abs(a - b).max() <= 1e-3 * max(1.0, np.abs(b).max()), f"{name}: outputs differ"
             times: dict[str, list[float]] = {"minidl": [], "torch": []}
             for _ in range(args.rounds):
-                for lib, fn in (("minidl", lambda: ours(xm)), ("torch", lambda: theirs(xt))):
+                for lib, fn in (("minidl", lambda m=ours, a=xm: m(a)), ("torch", lambda m=theirs, a=xt: m(a))):
                     start = time.perf_counter()
                     fn()
                     times[lib].append(time.perf_counter() - start)

@@ -32,7 +32,8 @@ PIL = pytest.importorskip("PIL.Image")
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
 
 TINY = ["--epochs", "1", "--train-samples", "256", "--batch-size", "64", "--no-progress"]
-CURVES = {"loss.png": (800, 500), "accuracy.png": (800, 500), "epoch_loss.png": (800, 500), "lr.png": (800, 500)}
+CURVES = {"loss.png": (800, 500), "accuracy.png": (800, 500), "epoch_loss.png": (800, 500), "lr.png": (800, 500),
+          "per_class_accuracy.png": (800, 500)}
 SQUARES = {"confusion_matrix.png": (800, 800), "misclassified.png": (800, 800), "filters.png": (800, 800)}
 FILES = {"config.json", "config.toml", "run.json", "summary.txt", "metrics.jsonl", "iterations.csv", "history.json",
          "checkpoint.npz", "model.npz", "results.json", "report.md", "report.html", *CURVES, *SQUARES}
@@ -367,7 +368,7 @@ def test_resolve_fills_dependent_defaults():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--model", "resnet"], "unknown model 'resnet'; valid: autoencoder, bn_cnn, lenet5, mlp"),
+    (["train", "--model", "resnet"], "unknown model 'resnet'; valid: autoencoder, bn_cnn, lenet5, logistic_regression, mlp"),
     (["train", "--optimizer", "lion"], "invalid choice: 'lion'"),
     (["train", "--dataset", "imagenet"], "unknown dataset 'imagenet'; available:"),
     (["train", "--epochs", "0"], "epochs must be >= 1"),

@@ -301,7 +301,8 @@ class TestFigures:
         res = 30
         out = plots.plot_decision_boundary(scores, X, y, tmp_path / "db.png", resolution=res, **SMALL)
         assert png_shape(out) == SMALL_PX
-        assert seen[0] == (np.float32, (res * res, 2))  # one batched float32 call over the whole grid
+        # one batched float32 call: the whole grid, then the 40 points
+        assert seen == [(np.float32, (res * res + 40, 2))]
         for name, fn in [("labels", lambda p: (p[:, 0] * p[:, 1] > 0).astype(np.int64)),
                          ("probs", lambda p: 1 / (1 + np.exp(-np.clip(p[:, 0] * p[:, 1], -30, 30)))),
                          ("tensor", lambda p: minidl.tensor(p[:, :1] * p[:, 1:]))]:
@@ -309,6 +310,9 @@ class TestFigures:
                                                           **SMALL)) == SMALL_PX
         with pytest.raises(ValueError, match=r"predict_fn returned shape \(3,\)"):
             plots.plot_decision_boundary(lambda p: np.zeros(3), X, y, tmp_path / "bad.png", resolution=res)
+        with pytest.raises(ValueError, match=r"predict_fn returned shape \(3,\)"):
+            plots.plot_decision_boundary(lambda p: np.zeros(3), X, y, tmp_path / "bad.png", resolution=res,
+                                         surface="probability")
         with pytest.raises(ValueError, match=r"X must be 2-D points \(N, 2\)"):
             plots.plot_decision_boundary(scores, np.zeros((4, 3)), [0] * 4, tmp_path / "bad.png")
 
@@ -387,6 +391,10 @@ PLOT_CALLS = {
                                                                  d / "x.png"),
     "plot_metric_vs_params": lambda d: plots.plot_metric_vs_params([{"acc": 0.5, "lr": 0.1}], ["lr"], "acc",
                                                                    d / "x.png"),
+    "plot_misclassified_per_class": lambda d: plots.plot_misclassified_per_class(np.zeros((1, 2, 2)), [0], [1],
+                                                                                 None, d / "x.png"),
+    "plot_per_class_accuracy": lambda d: plots.plot_per_class_accuracy([0], [0], ["a"], d / "x.png"),
+    "plot_letter_boxes": lambda d: plots.plot_letter_boxes(np.zeros((4, 4)), [[0, 0, 2, 2]], d / "x.png"),
 }
 
 

@@ -155,7 +155,7 @@ def test_solver_trains_two_layer_net(rule: str) -> None:
     assert solver.best_val_acc >= 0.9
     assert solver.best_val_acc == max(solver.val_acc_history)
     for k, v in model.params.items():
-        assert v.dtype == np.float32
+        assert v.dtype == np.float64  # the model's default dtype, kept by every update
         assert np.array_equal(v, solver.best_params[k])
         # lr_decay applied once per epoch to every parameter's own config
         assert solver.optim_configs[k]["learning_rate"] == pytest.approx(lr * 0.9**5)

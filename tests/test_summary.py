@@ -234,7 +234,8 @@ def test_cli_summary_xor_uses_vector_input(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["summary", "nosuch"], "unknown model 'nosuch'"),
-    (["summary", "lenet5", "--input-shape", "1,32,32"], "does not accept inputs of shape [1, 32, 32]"),
+    (["summary", "lenet5", "--input-shape", "1,28,40"], "does not accept inputs of shape [1, 28, 40]"),
+    (["summary", "lenet5", "--input-shape", "1,12,12"], "images must be at least 16×16"),
     (["summary", "mlp", "--model-arg", "widths=3"], "takes no argument 'widths'"),
 ])
 def test_cli_summary_errors(capsys, argv, message):

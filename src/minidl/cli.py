@@ -8,7 +8,8 @@ summary and graphs), so this module only parses, calls and prints.
 Subcommands: ``train`` (a run directory with metrics, checkpoints, plots and a report), ``eval`` and
 ``predict`` (use a run), ``compare`` (several runs), ``summary`` (layers, shapes, parameters, memory),
 ``graph`` (the autograd graph of a model's loss or of an expression), ``gradcheck`` (every op, or every
-parameter of a model, against central differences) and ``sweep`` (hyperparameter sweeps on Ray Tune).
+parameter of a model, against central differences), ``sweep`` (hyperparameter sweeps on Ray Tune) and
+``ocr`` (read the letters on page images).
 
 Exit codes: 0 success, 1 a check failed, 2 a usage error (bad option, unknown name, unreadable file, filter
 matching nothing), 130 training interrupted with Ctrl-C (after saving a checkpoint).
@@ -30,7 +31,7 @@ from ._version import __version__
 from .ops import keep_freed_memory
 
 __all__ = ["main", "build_parser", "COMMANDS", "cmd_train", "cmd_eval", "cmd_predict", "cmd_summary",
-           "cmd_compare", "cmd_graph", "cmd_gradcheck", "cmd_sweep"]
+           "cmd_compare", "cmd_graph", "cmd_gradcheck", "cmd_sweep", "cmd_ocr"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -164,7 +165,8 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
 
 @_user_errors("eval")
 def cmd_eval(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Print the loss, accuracy and per-class accuracy of a run's final model on a split."""
+    """Print the loss, accuracy and per-class accuracy (classifiers) or the PSNR (autoencoders) of a run's final
+    model on a split."""
     from .runs import evaluate_run, load_run
 
     out = out or sys.stdout
@@ -174,7 +176,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO | None = None) -> int:
     print(f"minidl eval: {run.config.model} from {run.run_dir} on {name} ({args.split} split, {n:,} samples)",
           file=out)
     acc = "" if evaluation.acc is None else f"accuracy {100 * evaluation.acc:.2f}%   "
-    print(f"{acc}loss {evaluation.loss:.4f}", file=out)
+    psnr = "" if evaluation.psnr_db is None else f"   PSNR {evaluation.psnr_db:.2f} dB"
+    print(f"{acc}loss {evaluation.loss:.4f}{psnr}", file=out)
     if per_class:
         width = max(len("class"), *(len(c) for c, _, _ in per_class)) + 2
         print(f"\n{'class':<{width}}{'accuracy':>9}{'samples':>9}", file=out)
@@ -507,6 +510,54 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return EXIT_FAIL if result.errors else EXIT_OK
 
 
+# ------------------------------------------------------------------------------------------ ocr
+def _ocr_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="photos or scans of pages (PNG, JPG, ...)")
+    p.add_argument("--model", metavar="RUN_DIR", default=None,
+                   help="a run directory of `minidl train` whose classes are characters (default: the ready "
+                        "model, trained once on synthetic characters and cached)")
+    p.add_argument("--annotate", metavar="OUT.png", default=None,
+                   help="write the page with a box and the character read around every letter (with several "
+                        "images: OUT-<image name>.png each)")
+
+
+@_user_errors("ocr")
+def cmd_ocr(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the text read on each image, line by line (under ``== IMAGE ==`` headers when there are several)."""
+    from .datasets.labelfolder import read_image
+    from .errors import DataError
+    from .runs import load_run, read_text, ready_model
+
+    out = out or sys.stdout
+    paths = [Path(p) for p in args.images]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        return _usage_error("ocr", f"no such file: {', '.join(missing)}")
+    try:
+        run = load_run(args.model) if args.model is not None else ready_model()
+        for k, path in enumerate(paths):
+            try:
+                image = read_image(path)
+            except OSError as e:
+                return _usage_error("ocr", f"{path}: cannot read the image: {e}")
+            result = read_text(image, run)
+            if len(paths) > 1:
+                print(("\n" if k else "") + f"== {path} ==", file=out)
+            print(result.text, file=out)
+            if args.annotate is not None:
+                from .report import plot_letter_boxes
+
+                target = Path(args.annotate)
+                if len(paths) > 1:
+                    target = target.with_name(f"{target.stem}-{path.stem}{target.suffix or '.png'}")
+                plot_letter_boxes(image, result.boxes, target, result.chars, result.line_ids,
+                                  title=f"{path.name}: {len(result.chars)} letters read")
+                print(f"annotated page: {target}", file=sys.stderr)
+    except (DataError, ImportError) as e:
+        return _usage_error("ocr", str(e))
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------------------ registry and main
 #: subcommand name -> (one-line help, options declaration, runner)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
@@ -525,6 +576,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
                   "differences", _gradcheck_args, cmd_gradcheck),
     "sweep": ("tune hyperparameters: train many runs on Ray Tune and rank them (needs minidl[sweep])",
               _sweep_args, cmd_sweep),
+    "ocr": ("read the letters on page images and print the text line by line", _ocr_args, cmd_ocr),
 }
 
 

@@ -7,10 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..utils.data.dataset import Dataset, TensorDataset
+from .characters import SyntheticCharacters
 from .cifar import CIFAR10
+from .digits import Digits
 from .embedded import FashionMNISTSmall
 from .folder import load_image_folder
+from .gaze import SyntheticGaze
 from .mnist import MNIST, FashionMNIST
+from .nist36 import NIST36
 from .toy import make_blobs, make_moons, make_spirals, make_xor
 
 __all__ = ["get", "register", "available"]
@@ -42,10 +46,12 @@ def available() -> list[str]:
 def get(name: str, train: bool = True, root: str | os.PathLike | None = None, **kwargs: Any) -> Dataset:
     """The dataset called ``name`` (case and ``_``/``-`` insensitive); extra ``kwargs`` go to its class.
 
-    Names: fashion-mnist, mnist, cifar10, embedded (alias fashion-mnist-small), folder (an image folder with
-    train/ and test/ splits, at ``root``), xor, moons, spirals, blobs. Toy sets come as a
-    :class:`TensorDataset` of ``n`` points (1,000 train / 500 test by default) with fixed, different seeds
-    for the two splits unless ``generator`` is given.
+    Names: fashion-mnist, mnist, cifar10, embedded (alias fashion-mnist-small), synthetic-characters
+    (alias chars), synthetic-gaze (alias gaze), digits, nist36 (the ``.mat`` files in ``root``), folder (an
+    image folder with train/ and test/ splits, at ``root``), xor, moons, spirals, blobs. The synthetic sets and
+    NIST36 give their ``"train"`` split for ``train=True`` and their ``"test"`` split (held-out fonts for the
+    characters) otherwise. Toy sets come as a :class:`TensorDataset` of ``n`` points (1,000 train / 500 test
+    by default) with fixed, different seeds for the two splits unless ``generator`` is given.
     """
     key = _key(name)
     key = _ALIASES.get(key, key)
@@ -81,6 +87,13 @@ register("embedded", lambda train=True, root=None, **kw: FashionMNISTSmall(train
          aliases=("fashion-mnist-small",))
 register("folder", lambda train=True, root=None, **kw: load_image_folder(_folder_root(root), train, **kw),
          aliases=("imagefolder", "image-folder"))
+register("synthetic-characters", lambda train=True, root=None, **kw: SyntheticCharacters(
+    "train" if train else "test", **kw), aliases=("chars", "synthetic-chars"))
+register("synthetic-gaze", lambda train=True, root=None, **kw: SyntheticGaze("train" if train else "test", **kw),
+         aliases=("gaze",))
+register("digits", lambda train=True, root=None, **kw: Digits(train=train, **kw))
+register("nist36", lambda train=True, root=None, **kw: NIST36(root if root is not None else ".",
+                                                              "train" if train else "test", **kw))
 register("xor", _toy(make_xor))
 register("moons", _toy(make_moons))
 register("spirals", _toy(make_spirals))

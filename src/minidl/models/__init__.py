@@ -18,7 +18,8 @@ from ._pretrained import replace_head
 from .alexnet import AlexNet, alexnet
 from .autoencoder import Autoencoder
 from .cnn import BatchNormCNN, LeNet5, StridedCNN
-from .homework import FullyConnectedNet, LinearClassifier, TwoLayerNet
+from .homework import ConvNet, FullyConnectedNet, LinearClassifier, TwoLayerNet
+from .logistic import LogisticRegression
 from .mlp import MLP
 from .mobilenetv2 import MobileNetV2, mobilenet_v2
 from .resnet import ResNet, resnet18, resnet34
@@ -28,8 +29,8 @@ from .weights import Weights, get_weights, list_weights
 from .xor import XORNet
 
 __all__ = [
-    "LinearClassifier", "TwoLayerNet", "FullyConnectedNet",
-    "MLP", "LeNet5", "StridedCNN", "BatchNormCNN", "Autoencoder", "XORNet",
+    "LinearClassifier", "TwoLayerNet", "FullyConnectedNet", "ConvNet",
+    "MLP", "LeNet5", "StridedCNN", "BatchNormCNN", "Autoencoder", "XORNet", "LogisticRegression",
     "get", "list_models", "register",
     "SqueezeNet", "ResNet", "MobileNetV2", "VGG", "AlexNet", "squeezenet1_0", "squeezenet1_1", "resnet18",
     "resnet34", "mobilenet_v2", "vgg11_bn", "alexnet", "Weights", "get_weights", "list_weights", "replace_head",
@@ -43,6 +44,7 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "bn_cnn": BatchNormCNN,
     "autoencoder": Autoencoder,
     "xor": XORNet,
+    "logistic_regression": LogisticRegression,
 }
 #: the ImageNet classifiers with torchvision's structure and published weights
 IMAGENET_MODELS: dict[str, Callable[..., Any]] = {
@@ -51,7 +53,8 @@ IMAGENET_MODELS: dict[str, Callable[..., Any]] = {
 }  # fmt: skip
 _REGISTRY.update(IMAGENET_MODELS)
 _ALIASES = {"lenet": "lenet5", "stridedcnn": "strided_cnn", "batchnorm_cnn": "bn_cnn", "batchnormcnn": "bn_cnn",
-            "bncnn": "bn_cnn", "xornet": "xor"}
+            "bncnn": "bn_cnn", "xornet": "xor", "logreg": "logistic_regression",
+            "softmax_regression": "logistic_regression"}
 
 
 def _canonical(name: str) -> str:

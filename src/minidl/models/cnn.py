@@ -14,21 +14,27 @@ __all__ = ["LeNet5", "StridedCNN", "BatchNormCNN"]
 
 
 class LeNet5(nn.Sequential):
-    """LeNet-5 (ReLU and max-pool variant).
+    """LeNet-5 (ReLU and max-pool variant), sized for its input.
 
-    conv 5×5 in→6 – relu – maxpool 2 – conv 5×5 6→16 – relu – maxpool 2 – flatten – linear 256→120 – relu –
-    linear 120→num_classes. On 28×28 inputs: 28 → 24 → 12 → 8 → 4, so 16·4·4 = 256 features and 34,622
-    parameters for one input channel and 10 classes.
+    conv 5×5 in→6 – relu – maxpool 2 – conv 5×5 6→16 – relu – maxpool 2 – flatten – linear F→120 – relu –
+    linear 120→num_classes, where F = 16·s·s with s = ((image_size − 4) // 2 − 4) // 2 the side of the last
+    feature map. On 28×28 inputs (Fashion-MNIST): 28 → 24 → 12 → 8 → 4, F = 256 and 34,622 parameters for one
+    input channel and 10 classes; on 32×32 inputs (CIFAR-10, the original LeNet-5): 32 → 28 → 14 → 10 → 5,
+    F = 400. ``minidl train`` passes the dataset's channels and size.
     """
 
     head = "fc2"  # the classifier layer (fine-tuning replaces it)
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10) -> None:
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28) -> None:
+        side = ((image_size - 4) // 2 - 4) // 2
+        if side < 1:
+            raise ValueError(f"LeNet5: images must be at least 16×16 for two 5×5 convolutions and two 2×2 "
+                             f"poolings, got image_size={image_size}")
         super().__init__(OrderedDict(
             conv1=nn.Conv2d(in_channels, 6, 5), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
             conv2=nn.Conv2d(6, 16, 5), relu2=nn.ReLU(), pool2=nn.MaxPool2d(2),
             flatten=nn.Flatten(),
-            fc1=nn.Linear(16 * 4 * 4, 120), relu3=nn.ReLU(),
+            fc1=nn.Linear(16 * side * side, 120), relu3=nn.ReLU(),
             fc2=nn.Linear(120, num_classes),
         ))  # fmt: skip
 

@@ -1,35 +1,48 @@
 """Homework-style models (the CS231n classifier API) whose gradients come from minidl's autograd engine.
 
-A model keeps its weights in ``model.params``, a dict of NumPy arrays, and has one method:
+A model keeps its weights in ``model.params``, a dict of NumPy arrays (``model.parameters()`` returns that
+very dict, so updating its arrays in place updates the model), and offers two ways in:
 
-* ``model.loss(X)`` (test mode): class scores, an array (N, C);
-* ``model.loss(X, y)`` (train mode): ``(loss, grads)``, the scalar loss and a dict of dL/d``params[k]``
-  arrays with the same keys, shapes and dtypes as ``params``.
+* the Solver's: ``model.loss(X)`` (test mode) gives the class scores (N, C); ``model.loss(X, y)`` (train
+  mode) gives ``(loss, grads)``, the scalar loss and a dict of dL/d``params[k]`` arrays with the same keys,
+  shapes and dtypes as ``params``;
+* the layer-by-layer one: ``scores, cache = model.forward(X)`` and ``grads = model.backward(dscores, cache)``,
+  where ``dscores`` is the gradient of the data loss with respect to the scores (for instance the second
+  output of :func:`minidl.layers.softmax_loss`), so any loss can be put on top.
 
-``loss`` wraps each parameter array as a leaf :class:`~minidl.Tensor` (sharing memory, no copy), runs the
-forward pass through the ops (``@``, ``relu``, ``batch_norm``, ``layer_norm``, ``dropout``,
-``cross_entropy``), then calls ``.backward()``: the gradients are the engine's, there is no hand-written
-second backward pass. Because ``loss`` reads ``params`` at every call, perturbing an entry in place (as
-``eval_numerical_gradient`` does) changes the next loss, so the models can be gradient-checked directly.
+Both run the same code: ``forward`` wraps each parameter array as a leaf :class:`~minidl.Tensor` (sharing
+memory, no copy) and runs the forward pass through the ops (``@``, ``relu``, ``conv2d``, ``batch_norm``,
+``layer_norm``, ``dropout``, ``max_pool2d``); the cache holds that graph, and ``backward`` runs the engine's
+backward from the scores with ``dscores`` as their gradient. ``loss`` puts the softmax cross-entropy on the
+same graph. There is no hand-written second backward pass. Because the forward pass reads ``params`` at
+every call, perturbing an entry in place (as ``eval_numerical_gradient`` does) changes the next result,
+so the models can be gradient-checked directly.
 
-The loss is the mean data loss plus the L2 penalty ``0.5 · reg · Σ ‖W‖²`` over the weight matrices (not the
-biases or normalisation parameters). Inputs of shape (N, d₁, …, d_k) are flattened to (N, d₁·…·d_k) and cast
-to the parameters' dtype.
+The loss is the mean data loss plus the L2 penalty ``0.5 · reg · Σ ‖W‖²`` over the weight matrices and
+kernels (not the biases or normalisation parameters); ``backward`` includes the penalty's gradient
+``reg · W`` too, so ``backward(dscores)`` is the gradient of ``data loss + penalty`` whenever ``dscores`` is
+the data loss's. Inputs are cast to the parameters' dtype, **float64 by default**: the course's numeric
+gradient checks (``eval_numerical_gradient`` with h = 1e-5) need it, since float32 rounding alone would
+make them report relative errors near 1. Fully connected models flatten inputs (N, d₁, …, d_k) to
+(N, d₁·…·d_k); :class:`ConvNet` takes images (N, C, H, W).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import ops
+from ..autograd import backward as run_backward
+from ..errors import ShapeError
 from ..functions.creation import from_numpy
 from ..nn import functional as F
 from ..random import default_generator
 from ..tensor import Tensor, no_grad, tensor
 
-__all__ = ["LinearClassifier", "TwoLayerNet", "FullyConnectedNet"]
+__all__ = ["LinearClassifier", "TwoLayerNet", "FullyConnectedNet", "ConvNet", "ForwardCache"]
 
 
 def _normal(shape: tuple[int, ...], scale: float, dtype: Any) -> np.ndarray:
@@ -37,9 +50,20 @@ def _normal(shape: tuple[int, ...], scale: float, dtype: Any) -> np.ndarray:
     return (default_generator().standard_normal(shape) * scale).astype(dtype)
 
 
+@dataclass
+class ForwardCache:
+    """What ``forward`` hands to ``backward``: the scores as a graph node, the L2 penalty (None without
+    ``reg``) and the parameter leaves. One cache serves one ``backward`` (the engine then frees its graph)."""
+
+    scores: Tensor
+    penalty: Tensor | None
+    leaves: dict[str, Tensor]
+
+
 class _HomeworkModel:
-    """Shared ``loss``: subclasses define ``_scores`` (the forward pass on tensors) and may override
-    ``_data_loss``; everything else (input checks, test/train modes, L2 penalty, backward) lives here."""
+    """Shared ``forward``/``backward``/``loss``: subclasses define ``_scores`` (the forward pass on tensors)
+    and may override ``_data_loss`` and ``_input``; everything else (input checks, test/train modes, L2
+    penalty, backward) lives here."""
 
     params: dict[str, np.ndarray]
     reg: float
@@ -56,6 +80,10 @@ class _HomeworkModel:
         """The floating dtype the model computes in: that of its parameters."""
         return next(iter(self.params.values())).dtype
 
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The parameter arrays by name: ``model.params`` itself (change its arrays in place to update)."""
+        return self.params
+
     def _input(self, X: Any) -> np.ndarray:
         X = np.asarray(X)
         name = type(self).__name__
@@ -70,6 +98,40 @@ class _HomeworkModel:
 
     _first_weight = "W1"
 
+    def _graph(self, X: np.ndarray, train: bool) -> ForwardCache:
+        """The forward pass with every parameter a leaf that requires grad, and the L2 penalty."""
+        p = {k: from_numpy(v).requires_grad_(True) for k, v in self.params.items()}
+        scores = self._scores(tensor(X), p, train=train)
+        penalty = None
+        if self.reg:
+            for k, t in p.items():
+                if k.startswith("W"):
+                    term = (t * t).sum() * (0.5 * self.reg)
+                    penalty = term if penalty is None else penalty + term
+        return ForwardCache(scores, penalty, p)
+
+    def _grads(self, cache: ForwardCache) -> dict[str, np.ndarray]:
+        return {k: (t.grad._data if t.grad is not None else np.zeros_like(t._data)) for k, t in cache.leaves.items()}
+
+    def forward(self, X: Any, train: bool = True) -> tuple[np.ndarray, ForwardCache]:
+        """Class scores (N, C) of ``X`` and the cache for :meth:`backward`; ``train`` selects the training
+        behaviour of dropout and batch norm (which then updates its running statistics)."""
+        cache = self._graph(self._input(X), train)
+        return cache.scores._data, cache
+
+    def backward(self, dscores: Any, cache: ForwardCache) -> dict[str, np.ndarray]:
+        """Gradients of every parameter, given ``dscores`` = dL/dscores (N, C) for the ``cache`` of a
+        :meth:`forward`; the L2 penalty's gradient ``reg · W`` is included (see the module docstring)."""
+        d = np.asarray(dscores)
+        if d.shape != tuple(cache.scores.shape):
+            raise ShapeError(f"{type(self).__name__}.backward: dscores must have the scores' shape "
+                             f"{tuple(cache.scores.shape)}, got {d.shape}")
+        roots = [cache.scores] + ([cache.penalty] if cache.penalty is not None else [])
+        grads = [tensor(d.astype(cache.scores._data.dtype))] + ([tensor(1.0, dtype=cache.penalty.dtype)]
+                                                               if cache.penalty is not None else [])
+        run_backward(roots, grads)
+        return self._grads(cache)
+
     def loss(self, X: Any, y: Any = None) -> np.ndarray | tuple[float, dict[str, np.ndarray]]:
         """Scores (N, C) when ``y`` is None, else ``(loss, grads)`` (see the module docstring)."""
         X = self._input(X)
@@ -81,15 +143,25 @@ class _HomeworkModel:
         if y.shape != (X.shape[0],) or y.dtype.kind not in "iu":
             raise ValueError(f"{type(self).__name__}.loss: expected integer labels y of shape ({X.shape[0]},), "
                              f"got shape {y.shape} and dtype {y.dtype}")
-        p = {k: from_numpy(v).requires_grad_(True) for k, v in self.params.items()}
-        loss = self._data_loss(self._scores(tensor(X), p, train=True), y)
-        if self.reg:
-            for k, t in p.items():
-                if k.startswith("W"):
-                    loss = loss + (t * t).sum() * (0.5 * self.reg)
+        cache = self._graph(X, train=True)
+        loss = self._data_loss(cache.scores, y)
+        if cache.penalty is not None:
+            loss = loss + cache.penalty
         loss.backward()
-        grads = {k: (t.grad._data if t.grad is not None else np.zeros_like(t._data)) for k, t in p.items()}
-        return float(loss.item()), grads
+        return float(loss.item()), self._grads(cache)
+
+
+def _batch_norm(h: Tensor, bn: dict[str, Any], gamma: Tensor, beta: Tensor, train: bool) -> Tensor:
+    """Batch norm of (N, D) or (N, C, H, W) activations with a classic ``bn_param`` dict (``momentum`` is the
+    classic one: running ← momentum·running + (1 − momentum)·batch statistic)."""
+    bn["mode"] = "train" if train else "test"
+    return F.batch_norm(h, bn["running_mean"], bn["running_var"], gamma, beta, training=train,
+                        momentum=1.0 - bn.get("momentum", 0.9), eps=bn.get("eps", 1e-5))
+
+
+def _bn_params(dims: Any, dtype: Any) -> list[dict[str, Any]]:
+    return [{"mode": "train", "momentum": 0.9, "eps": 1e-5, "running_mean": np.zeros(d, dtype=dtype),
+             "running_var": np.ones(d, dtype=dtype)} for d in dims]
 
 
 class LinearClassifier(_HomeworkModel):
@@ -102,7 +174,7 @@ class LinearClassifier(_HomeworkModel):
     _first_weight = "W"
 
     def __init__(self, input_dim: int = 3 * 32 * 32, num_classes: int = 10, weight_scale: float = 1e-3,
-                 reg: float = 0.0, loss: str = "softmax", dtype: Any = np.float32) -> None:
+                 reg: float = 0.0, loss: str = "softmax", dtype: Any = np.float64) -> None:
         if loss not in ("softmax", "svm"):
             raise ValueError(f"LinearClassifier: loss must be 'softmax' or 'svm', got {loss!r}")
         self.reg = reg
@@ -130,7 +202,7 @@ class TwoLayerNet(_HomeworkModel):
     """
 
     def __init__(self, input_dim: int = 3 * 32 * 32, hidden_dim: int = 100, num_classes: int = 10,
-                 weight_scale: float = 1e-3, reg: float = 0.0, dtype: Any = np.float32) -> None:
+                 weight_scale: float = 1e-3, reg: float = 0.0, dtype: Any = np.float64) -> None:
         self.reg = reg
         self.params = {
             "W1": _normal((input_dim, hidden_dim), weight_scale, dtype), "b1": np.zeros(hidden_dim, dtype=dtype),
@@ -155,7 +227,7 @@ class FullyConnectedNet(_HomeworkModel):
 
     def __init__(self, hidden_dims: list[int] | tuple[int, ...], input_dim: int = 3 * 32 * 32,
                  num_classes: int = 10, dropout_keep_ratio: float = 1, normalization: str | None = None,
-                 reg: float = 0.0, weight_scale: float = 1e-2, dtype: Any = np.float32,
+                 reg: float = 0.0, weight_scale: float = 1e-2, dtype: Any = np.float64,
                  seed: int | None = None) -> None:
         if normalization not in (None, "batchnorm", "layernorm"):
             raise ValueError(f"FullyConnectedNet: normalization must be None, 'batchnorm' or 'layernorm', "
@@ -179,14 +251,10 @@ class FullyConnectedNet(_HomeworkModel):
             self.dropout_param = {"mode": "train", "p": dropout_keep_ratio, "seed": seed}
         self.bn_params: list[dict[str, Any]] = []
         if normalization == "batchnorm":
-            self.bn_params = [{"mode": "train", "momentum": 0.9, "eps": 1e-5,
-                               "running_mean": np.zeros(d, dtype=dtype), "running_var": np.ones(d, dtype=dtype)}
-                              for d in hidden_dims]
+            self.bn_params = _bn_params(hidden_dims, dtype)
 
     def _scores(self, X: Tensor, p: dict[str, Tensor], train: bool) -> Tensor:
         mode = "train" if train else "test"
-        for bn in self.bn_params:
-            bn["mode"] = mode
         gen = None
         if self.use_dropout:
             self.dropout_param["mode"] = mode
@@ -196,9 +264,7 @@ class FullyConnectedNet(_HomeworkModel):
         for i in range(1, self.num_layers):
             h = h @ p[f"W{i}"] + p[f"b{i}"]
             if self.normalization == "batchnorm":
-                bn = self.bn_params[i - 1]
-                h = F.batch_norm(h, bn["running_mean"], bn["running_var"], p[f"gamma{i}"], p[f"beta{i}"],
-                                 training=train, momentum=1.0 - bn.get("momentum", 0.9), eps=bn.get("eps", 1e-5))
+                h = _batch_norm(h, self.bn_params[i - 1], p[f"gamma{i}"], p[f"beta{i}"], train)
             elif self.normalization == "layernorm":
                 h = F.layer_norm(h, h.shape[-1], p[f"gamma{i}"], p[f"beta{i}"])
             h = F.relu(h)
@@ -206,3 +272,73 @@ class FullyConnectedNet(_HomeworkModel):
                 h = ops.dropout(h, p=1.0 - self.dropout_param["p"], training=True, generator=gen)
         L = self.num_layers
         return h @ p[f"W{L}"] + p[f"b{L}"]
+
+
+class ConvNet(_HomeworkModel):
+    """{conv k×k (stride 1, padding k // 2) – [spatial batch norm] – relu – 2×2 max pool} × L – affine – relu –
+    affine – softmax, for images (N, C, H, W).
+
+    Parameters: conv kernels ``W1..WL`` (F, C, k, k) and biases ``b1..bL``; with ``normalization='batchnorm'``
+    also ``gamma1..gammaL``/``beta1..betaL`` (running statistics in ``bn_params``, as in
+    :class:`FullyConnectedNet`); then the hidden affine layer ``W{L+1}`` (D, hidden_dim), ``b{L+1}`` and the
+    output layer ``W{L+2}`` (hidden_dim, num_classes), ``b{L+2}``. Each 2×2 pooling halves H and W
+    (rounding down), so D = F_L · (H / 2^L) · (W / 2^L). Weights are N(0, weight_scale²), or with
+    ``weight_scale=None`` He-initialised, N(0, 2 / fan_in), which keeps activations from fading through the
+    layers without normalisation; biases are zero.
+    """
+
+    def __init__(self, input_dim: tuple[int, int, int] = (1, 36, 120), num_filters: tuple[int, ...] = (16, 32),
+                 filter_size: int = 5, hidden_dim: int = 64, num_classes: int = 4, normalization: str | None = None,
+                 weight_scale: float | None = None, reg: float = 0.0, dtype: Any = np.float64) -> None:
+        if normalization not in (None, "batchnorm"):
+            raise ValueError(f"ConvNet: normalization must be None or 'batchnorm', got {normalization!r}")
+        if len(input_dim) != 3 or filter_size % 2 != 1 or not num_filters:
+            raise ValueError(f"ConvNet: input_dim must be (C, H, W), filter_size odd and num_filters non-empty, "
+                             f"got {input_dim}, {filter_size}, {num_filters}")
+        c, h, w = input_dim
+        if h >> len(num_filters) < 1 or w >> len(num_filters) < 1:
+            raise ValueError(f"ConvNet: {len(num_filters)} poolings shrink {h}x{w} images to nothing")
+        self.input_dim = tuple(int(d) for d in input_dim)
+        self.normalization = normalization
+        self.reg = reg
+        self.num_conv = len(num_filters)
+        self.params: dict[str, np.ndarray] = {}
+
+        def weights(shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+            return _normal(shape, weight_scale if weight_scale is not None else float(np.sqrt(2.0 / fan_in)), dtype)
+
+        for i, f in enumerate(num_filters, start=1):
+            self.params[f"W{i}"] = weights((f, c, filter_size, filter_size), c * filter_size * filter_size)
+            self.params[f"b{i}"] = np.zeros(f, dtype=dtype)
+            if normalization is not None:
+                self.params[f"gamma{i}"] = np.ones(f, dtype=dtype)
+                self.params[f"beta{i}"] = np.zeros(f, dtype=dtype)
+            c, h, w = f, h // 2, w // 2
+        L = self.num_conv
+        self.params[f"W{L + 1}"] = weights((c * h * w, hidden_dim), c * h * w)
+        self.params[f"b{L + 1}"] = np.zeros(hidden_dim, dtype=dtype)
+        self.params[f"W{L + 2}"] = weights((hidden_dim, num_classes), hidden_dim)
+        self.params[f"b{L + 2}"] = np.zeros(num_classes, dtype=dtype)
+        self.bn_params = _bn_params(num_filters, dtype) if normalization == "batchnorm" else []
+
+    def _input(self, X: Any) -> np.ndarray:
+        X = np.asarray(X)
+        shape = self.input_dim
+        if X.ndim >= 2 and X.shape[1:] != shape and int(np.prod(X.shape[1:])) == int(np.prod(shape)):
+            X = X.reshape(X.shape[0], *shape)  # flattened rows of images
+        if X.ndim != 4 or X.shape[1:] != shape:
+            raise ValueError(f"ConvNet.loss: expected images of shape (N, {', '.join(map(str, shape))}), "
+                             f"got shape {X.shape}")
+        return X.astype(self.dtype, copy=False)
+
+    def _scores(self, X: Tensor, p: dict[str, Tensor], train: bool) -> Tensor:
+        h = X
+        k = self.params["W1"].shape[-1]
+        for i in range(1, self.num_conv + 1):
+            h = F.conv2d(h, p[f"W{i}"], p[f"b{i}"], padding=k // 2)
+            if self.normalization == "batchnorm":
+                h = _batch_norm(h, self.bn_params[i - 1], p[f"gamma{i}"], p[f"beta{i}"], train)
+            h = F.max_pool2d(F.relu(h), 2)
+        L = self.num_conv
+        h = F.relu(h.reshape(h.shape[0], -1) @ p[f"W{L + 1}"] + p[f"b{L + 1}"])
+        return h @ p[f"W{L + 2}"] + p[f"b{L + 2}"]

@@ -34,7 +34,8 @@ __all__ = [
     "plots_available", "PLOT_INSTALL_HINT", "DEFAULT_DPI", "CURVE_FIGSIZE", "SQUARE_FIGSIZE",
     "moving_average", "confusion_matrix", "per_class_accuracy", "psnr", "visualize_grid",
     "plot_loss", "plot_accuracy", "plot_lr", "plot_curves", "plot_history", "plot_confusion_matrix",
-    "plot_misclassified", "plot_filters", "plot_decision_boundary", "plot_reconstructions",
+    "plot_misclassified", "plot_misclassified_per_class", "plot_per_class_accuracy", "plot_filters",
+    "plot_decision_boundary", "plot_reconstructions", "plot_letter_boxes",
     "plot_metric_vs_params",
 ]  # fmt: skip
 
@@ -643,6 +644,98 @@ def plot_misclassified(
     return _save(fig, path)
 
 
+@_needs_matplotlib
+def plot_misclassified_per_class(
+    images: Any,
+    y_true: Any,
+    y_pred: Any,
+    class_names: Sequence[str] | None,
+    path: PathLike,
+    k: int = 10,
+    *,
+    title: str | None = None,
+    dpi: int = DEFAULT_DPI,
+) -> Path:
+    """Up to ``k`` misclassified samples of every true class, one row per class (in dataset order), each
+    titled with its wrong prediction; the row label gives the class and how many of its samples were
+    misclassified. Images as in :func:`plot_misclassified`. The figure is ``k + 1`` cells wide and one cell
+    (0.9 in) per class high, so each cell keeps its size whatever the number of classes.
+    """
+    fn = "plot_misclassified_per_class"
+    imgs = np.asarray(images)
+    t = _as_labels(y_true, fn, "y_true")
+    p = _as_labels(y_pred, fn, "y_pred")
+    if not (len(imgs) == t.size == p.size):
+        raise ValueError(f"{fn}: images, y_true and y_pred must have the same length, "
+                         f"got {len(imgs)}, {t.size} and {p.size}")
+    if int(k) < 1:
+        raise ValueError(f"{fn}: k must be >= 1, got {k}")
+    n_classes = len(class_names) if class_names is not None else int(max(t.max(initial=0), p.max(initial=0))) + 1
+    k = int(k)
+    fig = _new_figure((0.9 * (k + 1.6), 0.9 * n_classes + 0.6), dpi, layout=None)
+    axes = fig.subplots(n_classes, k + 1, squeeze=False, gridspec_kw={**_GALLERY_GRID, "top": 1 - 0.5 / (
+        0.9 * n_classes + 0.6), "hspace": 0.45, "wspace": 0.1})
+    shown = 0
+    for c in range(n_classes):
+        wrong = np.flatnonzero((t == c) & (p != c))
+        label_ax = axes[c, 0]
+        label_ax.set_axis_off()
+        label_ax.text(0.5, 0.5, f"{_class_name(class_names, c)}\n{wrong.size} of {int(np.sum(t == c))}",
+                      ha="center", va="center", fontsize=8)
+        pics = _display_images(imgs[wrong[:k]], fn) if wrong.size else []
+        for j in range(k):
+            ax = axes[c, j + 1]
+            ax.set_axis_off()
+            if j < len(pics):
+                _show(ax, pics[j])
+                ax.set_title(f"-> {_class_name(class_names, int(p[wrong[j]]))}", fontsize=7, pad=2)
+                shown += 1
+    errors = int(np.sum(t != p))
+    fig.suptitle(title or f"Misclassified, up to {k} per true class ({shown} shown of {errors} errors)")
+    return _save(fig, path)
+
+
+@_needs_matplotlib
+def plot_per_class_accuracy(
+    y_true: Any,
+    y_pred: Any,
+    class_names: Sequence[str] | None,
+    path: PathLike,
+    *,
+    title: str | None = None,
+    figsize: tuple[float, float] = CURVE_FIGSIZE,
+    dpi: int = DEFAULT_DPI,
+) -> Path:
+    """Bar chart of each true class's accuracy (its recall, :func:`per_class_accuracy` of the confusion
+    matrix), with the overall accuracy as a dashed line; classes without samples are left blank.
+    Default size 800 x 500 px."""
+    fn = "plot_per_class_accuracy"
+    t = _as_labels(y_true, fn, "y_true")
+    p = _as_labels(y_pred, fn, "y_pred")
+    k = len(class_names) if class_names is not None else int(max(t.max(initial=0), p.max(initial=0))) + 1
+    acc = per_class_accuracy(confusion_matrix(t, p, k))
+    names = [_class_name(class_names, i) for i in range(k)]
+    overall = float(np.mean(t == p)) if t.size else float("nan")
+    fig = _new_figure(figsize, dpi)
+    ax = fig.add_subplot()
+    heights = np.where(np.isfinite(acc), 100 * acc, 0.0)
+    bars = ax.bar(np.arange(k), heights, color=[f"C{0 if a >= overall else 3}" for a in np.nan_to_num(acc)])
+    for bar, a in zip(bars, acc, strict=True):
+        if not np.isfinite(a):
+            bar.set_alpha(0.0)
+    ax.axhline(100 * overall, color="k", linestyle="--", linewidth=1, label=f"overall {100 * overall:.1f}%")
+    ax.set_xticks(np.arange(k), labels=names, rotation=0 if max(map(len, names), default=1) <= 2 else 45,
+                  ha="center" if max(map(len, names), default=1) <= 2 else "right")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_xlabel("true class")
+    ax.legend(loc="lower right")
+    worst = int(np.nanargmin(acc)) if np.isfinite(acc).any() else None
+    ax.set_title(title or "Per-class accuracy" + (f" (weakest: {names[worst]} {100 * acc[worst]:.1f}%)"
+                                                  if worst is not None else ""))
+    return _save(fig, path)
+
+
 # ================================================================================ what it learned
 def _filters_nhwc(weights: Any, image_shape: Sequence[int] | None) -> np.ndarray:
     """First-layer weights as images (O, h, w, C), C in {1, 3}."""
@@ -712,9 +805,8 @@ def plot_filters(
     return _save(fig, path)
 
 
-def _predicted_labels(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, fn: str) -> np.ndarray:
-    """Class labels from ``predict_fn(pts)``: argmax of (M, K) scores, int labels (M,), or a thresholded
-    binary score (M,) / (M, 1): at 0.5 when every value is a probability in [0, 1], else at 0 (a logit)."""
+def _model_outputs(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, fn: str) -> np.ndarray:
+    """``predict_fn(pts)`` as an array: (M, K) scores, or (M,) labels or binary scores ((M, 1) is squeezed)."""
     out = np.asarray(predict_fn(pts))
     m = pts.shape[0]
     if out.ndim == 2 and out.shape[1] == 1:
@@ -722,11 +814,35 @@ def _predicted_labels(predict_fn: Callable[[np.ndarray], Any], pts: np.ndarray, 
     if out.ndim not in (1, 2) or out.shape[0] != m:
         raise ValueError(f"{fn}: predict_fn returned shape {out.shape} for {m} points; "
                          f"expected ({m}, K) scores or ({m},) labels/scores")
+    return out
+
+
+def _labels_of(out: np.ndarray) -> np.ndarray:
+    """Class labels from model outputs: argmax of (M, K) scores, int labels (M,) as they are, or a
+    thresholded binary score (M,): at 0.5 when every value is a probability in [0, 1], else at 0 (a logit)."""
     if out.ndim == 2:
         return out.argmax(axis=1)
     if out.dtype.kind == "f":
         return (out > (0.5 if is_fraction(out.astype(np.float64)) else 0.0)).astype(np.int64)
     return out.astype(np.int64)
+
+
+def _positive_probability(out: np.ndarray, positive: int, fn: str) -> np.ndarray:
+    """P(class ``positive`` | x) from model outputs: softmax of (M, K) scores (rows that are already
+    probabilities are kept), or one binary score per point (M,): kept when in [0, 1], else a logit through
+    the logistic function."""
+    out = out.astype(np.float64)
+    if out.ndim == 1:
+        prob1 = out if is_fraction(out) else 0.5 * (1.0 + np.tanh(0.5 * out))  # σ(x), without overflow
+        return prob1 if positive == 1 else 1.0 - prob1
+    if not 0 <= positive < out.shape[1]:
+        raise ValueError(f"{fn}: positive class {positive} is not among the {out.shape[1]} classes")
+    rows_are_probs = is_fraction(out) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4)
+    if rows_are_probs:
+        return out[:, positive]
+    shifted = out - out.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e[:, positive] / e.sum(axis=1)
 
 
 @_needs_matplotlib
@@ -739,16 +855,26 @@ def plot_decision_boundary(
     *,
     class_names: Sequence[str] | None = None,
     margin: float = 0.1,
+    surface: str = "class",
+    positive: int = 1,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
     title: str = "Decision boundary",
     figsize: tuple[float, float] = SQUARE_FIGSIZE,
     dpi: int = DEFAULT_DPI,
 ) -> Path:
-    """Predicted class over the plane (filled regions) with the data points on top, for 2-D data.
+    """The model's decision over the plane with the data points on top, for 2-D data.
 
-    ``predict_fn`` gets one float32 (resolution², 2) array of grid points (a single batched call) and returns
-    class scores (M, K) (argmax taken), labels (M,) as ints, or one binary score per point (M,) / (M, 1):
-    probabilities in [0, 1] are thresholded at 0.5, other values (logits) at 0. Tensors are accepted.
-    The grid spans the data's range widened by ``margin`` of it on each side. Default size 800 x 800 px.
+    ``predict_fn`` gets one float32 (resolution² + N, 2) array, the grid points followed by the N data points
+    (a single batched call; the data points give the accuracy in the title), and returns class scores (M, K),
+    labels (M,) as ints, or one binary score per point (M,) / (M, 1): probabilities in [0, 1] are thresholded
+    at 0.5, other values (logits) at 0. Tensors are accepted.
+
+    ``surface="class"`` fills the regions of the predicted class. ``surface="probability"`` draws the
+    probability of class ``positive`` (softmax of the scores, or the binary score as a probability) as a
+    continuous surface from 0 to 1 with a colorbar and the 0.5 contour, the boundary of a two-class
+    decision. The axes span ``xlim`` × ``ylim`` when given (fixed axes, e.g. to compare models or epochs);
+    by default the data's range widened by ``margin`` of it on each side. Default size 800 x 800 px.
     """
     fn = "plot_decision_boundary"
     pts = np.asarray(X, dtype=np.float64)
@@ -757,30 +883,49 @@ def plot_decision_boundary(
     labels = _as_labels(y, fn, "y")
     if labels.size != pts.shape[0]:
         raise ValueError(f"{fn}: X has {pts.shape[0]} points but y has {labels.size} labels")
+    if surface not in ("class", "probability"):
+        raise ValueError(f"{fn}: surface must be 'class' or 'probability', got {surface!r}")
     res = int(resolution)
     if res < 2:
         raise ValueError(f"{fn}: resolution must be >= 2, got {resolution}")
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = np.maximum(hi - lo, 1e-3) * margin + 1e-3
-    gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], res)
-    gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], res)
+    spans = []
+    for axis, given in enumerate((xlim, ylim)):
+        if given is not None and not (len(given) == 2 and given[0] < given[1]):
+            raise ValueError(f"{fn}: {'xy'[axis]}lim must be (low, high) with low < high, got {given}")
+        spans.append(tuple(given) if given is not None else (lo[axis] - pad[axis], hi[axis] + pad[axis]))
+    gx, gy = np.linspace(*spans[0], res), np.linspace(*spans[1], res)
     xx, yy = np.meshgrid(gx, gy)
-    grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
-    zz = _predicted_labels(predict_fn, grid, fn)
-    acc = float(np.mean(_predicted_labels(predict_fn, pts.astype(np.float32), fn) == labels))
-    k = max(int(zz.max()), int(labels.max(initial=0))) + 1
-    if class_names is not None:
-        k = max(k, len(class_names))
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    out = _model_outputs(predict_fn, np.concatenate([grid, pts]).astype(np.float32), fn)
+    out_grid = out[:len(grid)]
+    acc = float(np.mean(_labels_of(out)[len(grid):] == labels))
     from matplotlib.colors import ListedColormap
 
-    cmap = ListedColormap([f"C{i % 10}" for i in range(k)])
     fig = _new_figure(figsize, dpi)
     ax = fig.add_subplot()
-    ax.contourf(xx, yy, zz.reshape(res, res), levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.3)
+    if surface == "probability":
+        prob = _positive_probability(out_grid, positive, fn).reshape(res, res)
+        k = max(int(labels.max(initial=0)) + 1, 2, len(class_names) if class_names is not None else 0)
+        filled = ax.contourf(xx, yy, prob, levels=np.linspace(0.0, 1.0, 21), cmap="RdBu_r", vmin=0.0, vmax=1.0)
+        ax.contour(xx, yy, prob, levels=[0.5], colors="k", linewidths=1.5)
+        cbar = fig.colorbar(filled, ax=ax, fraction=0.046, pad=0.04, ticks=np.linspace(0, 1, 6))
+        cbar.set_label(f"P(class = {_class_name(class_names, positive)} | x)")
+        cmap = ListedColormap(["#2166ac" if i != positive else "#b2182b" for i in range(k)])
+    else:
+        zz = _labels_of(out_grid)
+        k = max(int(zz.max()), int(labels.max(initial=0))) + 1
+        if class_names is not None:
+            k = max(k, len(class_names))
+        cmap = ListedColormap([f"C{i % 10}" for i in range(k)])
+        ax.contourf(xx, yy, zz.reshape(res, res), levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.3)
     for c in np.unique(labels):  # one scatter per class, for the legend
         sel = labels == c
         ax.scatter(pts[sel, 0], pts[sel, 1], s=14, color=cmap(int(c)), edgecolors="k", linewidths=0.4,
                    label=_class_name(class_names, int(c)))
+    ax.set_xlim(*spans[0])
+    ax.set_ylim(*spans[1])
     ax.set_title(f"{title} (accuracy on these points {100 * acc:.1f}%)")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
@@ -834,6 +979,52 @@ def plot_reconstructions(
     mean = float(np.mean(scores))
     fig.suptitle(title or f"Reconstructions: mean PSNR {mean:.2f} dB over {a.shape[0]} images "
                  f"(data range {rng:.4g})")
+    return _save(fig, path)
+
+
+@_needs_matplotlib
+def plot_letter_boxes(
+    image: Any,
+    boxes: Any,
+    path: PathLike,
+    labels: Sequence[str] | None = None,
+    line_ids: Any = None,
+    *,
+    title: str | None = None,
+    width: float = 10.0,
+    dpi: int = DEFAULT_DPI,
+) -> Path:
+    """A page with a box around every letter found (``boxes`` (N, 4) as ``(row0, col0, row1, col1)``, exclusive
+    ends, as :func:`minidl.vision.find_letters` gives them), coloured by text line when ``line_ids`` are
+    given, each labelled with its recognised character from ``labels``. The figure is ``width`` inches wide
+    and as high as the page's aspect ratio asks."""
+    fn = "plot_letter_boxes"
+    img = np.asarray(image)
+    if img.ndim not in (2, 3) or img.size == 0:
+        raise ValueError(f"{fn}: expected an image (H, W) or (H, W, C), got shape {img.shape}")
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
+    if labels is not None and len(labels) != len(b):
+        raise ValueError(f"{fn}: {len(b)} boxes but {len(labels)} labels")
+    lines = np.zeros(len(b), np.int64) if line_ids is None else np.asarray(line_ids, dtype=np.int64)
+    if lines.shape != (len(b),):
+        raise ValueError(f"{fn}: line_ids must be ({len(b)},), got shape {lines.shape}")
+    from matplotlib.patches import Rectangle
+
+    h, w = img.shape[:2]
+    fig = _new_figure((width, max(1.0, width * h / w) + 0.4), dpi)
+    ax = fig.add_subplot()
+    shown = _display_images(img[None], fn, 0.0, 255.0 if img.dtype == np.uint8 else 1.0)[0]
+    ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="antialiased")
+    ax.set_axis_off()
+    points_per_pixel = width * 72.0 / w  # font sizes are in points, 72 to the inch
+    size = float(np.clip(0.6 * np.median(b[:, 2] - b[:, 0]) * points_per_pixel, 6.0, 14.0)) if len(b) else 8.0
+    for i, (r0, c0, r1, c1) in enumerate(b):
+        color = f"C{lines[i] % 10}" if line_ids is not None else "C3"
+        ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, edgecolor=color, linewidth=1.2))
+        if labels is not None:
+            ax.text(c0, r0 - 2, labels[i], color=color, fontsize=size, ha="left", va="bottom", fontweight="bold")
+    n_lines = len(np.unique(lines)) if len(b) else 0
+    ax.set_title(title or f"{len(b)} letters in {n_lines} line{'s' if n_lines != 1 else ''}")
     return _save(fig, path)
 
 

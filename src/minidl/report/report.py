@@ -257,7 +257,7 @@ def _summary_section(flat: dict[str, Any], history: Any, notes: list[str]) -> li
     """The narrative (scale of the run, accuracy, loss trend, diagnoses), the metrics table, the notes."""
     h = {k: get_series(history, k) for k in _HISTORY_KEYS}
     acc_sentences, frac = _accuracy_sentences(h, flat)
-    sentences = _scale_sentences(h, flat) + acc_sentences + _loss_sentences(h)
+    sentences = _scale_sentences(h, flat) + acc_sentences + _psnr_sentences(flat) + _loss_sentences(h)
     if not sentences:
         sentences.append("No history or metrics were recorded for this run.")
     blocks: list[_Block] = [_Heading(2, "Summary"), _Para(" ".join(sentences))]
@@ -330,6 +330,15 @@ def _accuracy_sentences(h: dict[str, np.ndarray | None], flat: dict[str, Any]) -
         elif gap >= -OVERFIT_GAP:
             out.append("Training and validation accuracy are close: no sign of overfitting.")
     return out, frac
+
+
+def _psnr_sentences(flat: dict[str, Any]) -> list[str]:
+    """The reconstruction quality of an autoencoder run: its mean test PSNR (metric ``test_psnr_db``)."""
+    v = flat.get("test_psnr_db")
+    if not isinstance(v, int | float | np.number) or isinstance(v, bool):
+        return []
+    return [f"Test reconstructions have a mean PSNR of {float(v):.2f} dB (10 log10(R^2 / MSE) per image, R the "
+            "pixel range)."]
 
 
 def _loss_sentences(h: dict[str, np.ndarray | None]) -> list[str]:

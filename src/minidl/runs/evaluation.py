@@ -37,6 +37,7 @@ class Evaluation:
     acc: float | None  # classification only
     probs: np.ndarray | None = None  # softmax of the logits
     confusion: np.ndarray | None = None
+    psnr_db: float | None = None  # reconstruction only: mean PSNR of the reconstructions, pixels in [0, 1]
 
     @property
     def predictions(self) -> np.ndarray:
@@ -58,7 +59,9 @@ def evaluate_dataset(model: Module, dataset: Any, loss_fn: Callable[[Tensor, Ten
     y = np.concatenate(targets)
     loss = float(loss_fn(tensor(outputs), tensor(y)).item())
     if task != "classification":
-        return Evaluation(outputs, y, loss, None)
+        flat = y.reshape(len(y), -1)
+        psnr_db = float(np.mean(report.psnr(flat, outputs.reshape(flat.shape), 1.0, batch=True)))
+        return Evaluation(outputs, y, loss, None, psnr_db=psnr_db)
     pred = outputs.argmax(axis=1)
     probs = F.softmax(tensor(outputs), dim=1)._data
     k = num_classes or outputs.shape[1]
@@ -111,8 +114,9 @@ def write_figures(run_dir: Path, history: History, data: Data, evaluation: Evalu
     """Draw the figures of a run into ``run_dir``; return ``{caption: path}`` and notes on skipped ones.
 
     Curves (loss per iteration, accuracy and loss per epoch, learning rate); for classifiers the confusion
-    matrix with class names and, for images, the most confident mistakes and the first-layer filters, for
-    2-D points the decision boundary; for reconstruction models the reconstructions and filters.
+    matrix with class names, the per-class accuracy and, for images, the most confident mistakes and the
+    first-layer filters, for 2-D points the decision boundary; for reconstruction models the reconstructions
+    and filters.
     """
     if not report.plots_available():
         return {}, [f"Plots were skipped: {report.PLOT_INSTALL_HINT}."]
@@ -137,6 +141,8 @@ def write_figures(run_dir: Path, history: History, data: Data, evaluation: Evalu
     if data.task == "classification":
         attempt("Confusion matrix (test set)", lambda: report.plot_confusion_matrix(
             evaluation.targets, evaluation.predictions, names, run_dir / "confusion_matrix.png"))
+        attempt("Per-class accuracy (test set)", lambda: report.plot_per_class_accuracy(
+            evaluation.targets, evaluation.predictions, names, run_dir / "per_class_accuracy.png"))
         if data.kind == "image":
             attempt("Misclassified test samples", lambda: report.plot_misclassified(
                 x_test, evaluation.targets, evaluation.predictions, names, run_dir / "misclassified.png",

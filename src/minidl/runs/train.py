@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
 from .. import random as mrandom
 from .._atomic import atomic_write_text
 from .._version import __version__
@@ -204,11 +202,8 @@ def _summary_metrics(history: History, test: Any, n_params: int, task: str) -> d
     m["test_loss"] = test.loss
     if test.acc is not None:
         m["test_acc"] = test.acc
-    if task == "reconstruction":
-        from ..report import psnr
-
-        x = test.targets.reshape(len(test.targets), -1)
-        m["test_psnr_db"] = float(np.mean(psnr(x, test.outputs.reshape(x.shape), 1.0, batch=True)))
+    if test.psnr_db is not None:
+        m["test_psnr_db"] = test.psnr_db
     m["params"] = n_params
     return m
 
