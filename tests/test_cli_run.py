@@ -368,7 +368,7 @@ def test_resolve_fills_dependent_defaults():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--model", "resnet"], "unknown model 'resnet'; valid: autoencoder, bn_cnn, lenet5, logistic_regression, mlp"),
+    (["train", "--model", "resnet"], "unknown model 'resnet'; valid: alexnet, autoencoder, bn_cnn, lenet5, logistic_regression, mlp"),
     (["train", "--optimizer", "lion"], "invalid choice: 'lion'"),
     (["train", "--dataset", "imagenet"], "unknown dataset 'imagenet'; available:"),
     (["train", "--epochs", "0"], "epochs must be >= 1"),
