@@ -327,7 +327,7 @@ def _dropout(ctx: Context, x: list, attrs: dict) -> list:
         ratio = float(attrs.get("ratio", 0.5))
         training = ctx.opset < 7 and not attrs.get("is_test", 0)
     else:
-        ratio = 0.5 if len(x) < 2 or x[1] is None else float(array(x[1]))
+        ratio = 0.5 if len(x) < 2 or x[1] is None else float(array(x[1]).reshape(-1)[0])
         training = len(x) > 2 and x[2] is not None and bool(array(x[2]))
     if training:
         raise UnsupportedError("training_mode=True (random masks) is not supported; the module's train() mode "
@@ -458,7 +458,7 @@ def _pad_op(ctx: Context, x: list, attrs: dict) -> list:
         pads, value, axes = list(attrs["pads"]), float(attrs.get("value", 0.0)), None
     else:
         pads = _ints(x[1])
-        value = float(array(x[2])) if len(x) > 2 and x[2] is not None and np.size(array(x[2])) else 0.0
+        value = float(array(x[2]).reshape(-1)[0]) if len(x) > 2 and x[2] is not None and np.size(array(x[2])) else 0.0
         axes = _ints(x[3]) if len(x) > 3 and x[3] is not None else None
     axes = list(range(data.ndim)) if axes is None else [_axis(a, data.ndim) for a in axes]
     begins, ends = [0] * data.ndim, [0] * data.ndim
