@@ -40,7 +40,10 @@ from .errors import ShapeError, UnsupportedError
 from .views import contiguous_strides, torch_layout
 
 if TYPE_CHECKING:
+    from ._tensor_methods_typing import BoundMethods as _BoundMethods
     from .ops.base import Op
+else:
+    _BoundMethods = object  # the methods are attached by tensor_methods.bind(); declared for the type checker
 
 __all__ = [
     "Tensor", "Size", "tensor", "apply", "unbroadcast", "no_grad", "enable_grad", "is_grad_enabled",
@@ -109,7 +112,7 @@ def _counter(t: Tensor) -> VersionCounter:
     return vc
 
 
-class Tensor:
+class Tensor(_BoundMethods):
     """An n-dimensional array that can record the ops applied to it and differentiate through them.
 
     ``minidl.Tensor(...)`` is PyTorch's legacy constructor: ``Tensor(3, 4)`` is an uninitialised (3, 4)
@@ -119,6 +122,16 @@ class Tensor:
 
     __slots__ = ("_data", "_requires_grad", "_grad", "_node", "_output_nr", "_vc", "_base", "_view_fns",
                  "_hooks", "_post_hooks", "__weakref__")
+    _data: np.ndarray
+    _requires_grad: bool
+    _grad: Tensor | None
+    _node: Node | None
+    _output_nr: int
+    _vc: VersionCounter | None
+    _base: Tensor | None  # the tensor this one is a view of (None for a tensor owning its storage)
+    _view_fns: tuple | None  # the view steps from _base to this tensor (views.py)
+    _hooks: list | None
+    _post_hooks: list | None
     __array_priority__ = 1000  # make ``ndarray * Tensor`` defer to Tensor.__rmul__
 
     def __init__(self, *args: Any, device: Any = None) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -141,6 +141,18 @@ class Module:
     """
 
     training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
+    _forward_hooks: dict[int, Callable[..., Any]]
+    _forward_pre_hooks: dict[int, Callable[..., Any]]
+
+    if TYPE_CHECKING:
+        # Parameters, buffers and sub-modules registered by name (``register_buffer("running_mean", ...)``,
+        # ``self.weight = None``) live in the instance's ``__dict__``; as in PyTorch, the type checker sees
+        # them through this declaration.
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self) -> None:
         d = self.__dict__
