@@ -25,7 +25,7 @@ def backward_both(m, tm, inputs, tinputs, rng):
     dout = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
     y.backward(minidl.tensor(dout))
     ty.backward(torch.tensor(dout))
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)  # float32: summation order differs
     np.testing.assert_allclose(m.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m.weight.detach().numpy(), tm.weight.detach().numpy(), rtol=1e-6)
 
