@@ -26,7 +26,29 @@ def pil_loader(path: str | os.PathLike) -> Any:
         return im.convert("RGB")
 
 
-class ImageFolder(Dataset):
+class ImageSamples(Dataset):
+    """A dataset of ``samples``, (image path, target) pairs, each image decoded by ``loader`` when indexed and
+    passed through ``transform`` (the target through ``target_transform``); the image folders derive from it."""
+
+    samples: list[tuple[str, Any]]
+    root: Any
+    loader: Callable[[str], Any]
+    transform: Callable[[Any], Any] | None
+    target_transform: Callable[[Any], Any] | None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        path, target = self.samples[index]
+        return transformed(self.loader(path), target, self.transform, self.target_transform)
+
+    def __repr__(self) -> str:
+        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
+                f"    Root location: {self.root}")
+
+
+class ImageFolder(ImageSamples):
     """Images arranged as ``root/<class>/**/<file>``; classes are the sub-folder names, sorted.
 
     ``ds[i]`` is ``(image, class index)``: ``transform(loader(path))`` if a transform is given, else
@@ -70,15 +92,6 @@ class ImageFolder(Dataset):
         self.transform = transform
         self.target_transform = target_transform
 
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        path, target = self.samples[index]
-        return transformed(self.loader(path), target, self.transform, self.target_transform)
-
-    def __repr__(self) -> str:
-        return f"Dataset ImageFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"
 
 
 SPLIT_FOLDERS = {True: ("train",), False: ("test", "val")}

@@ -30,9 +30,7 @@ import numpy as np
 from .._atomic import atomic_path, atomic_write_text
 from ..errors import DataError
 from ..transforms._image import pillow
-from ..utils.data.dataset import Dataset
-from .base import transformed
-from .folder import IMG_EXTENSIONS
+from .folder import IMG_EXTENSIONS, ImageSamples
 
 __all__ = ["ImageLabelFolder", "write_image_label_folder", "read_image"]
 
@@ -86,7 +84,7 @@ def _read_label_csv(path: Path, images: list[Path]) -> list[str]:
     return [str(v) for v in labels]
 
 
-class ImageLabelFolder(Dataset):
+class ImageLabelFolder(ImageSamples):
     """Images in ``root/images`` with labels in ``root/labels`` (a folder of ``.txt`` files or a CSV file).
 
     ``ds[i]`` is ``(image, label index)``: ``transform(image)`` if given, else float32 (C, H, W) in [0, 1];
@@ -131,15 +129,6 @@ class ImageLabelFolder(Dataset):
         self.transform = transform
         self.target_transform = target_transform
 
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        path, target = self.samples[index]
-        return transformed(self.loader(path), target, self.transform, self.target_transform)
-
-    def __repr__(self) -> str:
-        return f"Dataset ImageLabelFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"
 
 
 def write_image_label_folder(images: np.ndarray, labels: Sequence[Any], root: str | os.PathLike,
