@@ -57,5 +57,5 @@ def cached_arrays(path: Path, build: Callable[[], dict[str, np.ndarray]], enable
     if enabled:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
+                np.savez(f, allow_pickle=False, **arrays)
     return arrays

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["set_printoptions", "get_printoptions", "tensor_repr"]
 
-_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
-_options = dict(_DEFAULTS)
+_DEFAULTS: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_options: dict[str, Any] = dict(_DEFAULTS)
 
 
 def set_printoptions(precision: int | None = None, threshold: int | None = None, edgeitems: int | None = None,

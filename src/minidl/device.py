@@ -23,6 +23,8 @@ class device:  # noqa: N801 - PyTorch's name
     """``device('cpu')``, ``device('cuda:1')``, ``device('cuda', 1)``: a device type and an optional index."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002 - PyTorch's name
         if isinstance(type, device):

@@ -54,7 +54,7 @@ class dtype:  # noqa: N801 - PyTorch's name
         if isinstance(other, dtype):
             return other is self
         try:
-            return self.dtype == np.dtype(other)  # type: ignore[arg-type]
+            return self.dtype == np.dtype(other)  # type: ignore[call-overload]  # any dtype-like
         except TypeError:
             return False
 

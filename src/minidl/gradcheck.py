@@ -43,7 +43,7 @@ def _central_differences(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float
                          combine: Callable[[Any, Any], float]) -> np.ndarray:
     """``grad[i] = combine(f(x + h eᵢ), f(x − h eᵢ)) / 2h`` for every index i; ``x`` is restored after each."""
     grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])  # type: ignore[list-item]  # NumPy's stub wants a flat list
     while not it.finished:
         ix = it.multi_index
         old = x[ix]

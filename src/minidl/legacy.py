@@ -21,7 +21,7 @@ class _TypedTensorMeta(type):
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.dtype
 
-    def __call__(cls, *args: Any, device: Any = None) -> Tensor:  # type: ignore[override]
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
         if not args or (len(args) == 1 and isinstance(args[0], Size)) or all(
                 isinstance(a, int) and not isinstance(a, bool) for a in args):
             shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args

@@ -28,9 +28,16 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator
 
 
+def _fresh_seed() -> int:
+    """63 bits of fresh OS entropy (a SeedSequence's ``entropy`` is an int when no seed is given)."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)
+    return entropy % (2**63)
+
+
 def seed() -> int:
     """Seed the global generator from fresh entropy and return the seed used (``torch.seed``)."""
-    s = int(np.random.SeedSequence().entropy % (2**63))
+    s = _fresh_seed()
     manual_seed(s)
     return s
 
@@ -50,7 +57,7 @@ def default_generator() -> np.random.Generator:
 
 def get_rng_state() -> dict:
     """The global generator's state, JSON-serialisable (for checkpoints)."""
-    return _generator.bit_generator.state
+    return dict(_generator.bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:
@@ -66,7 +73,7 @@ class Generator:
         from .device import check_device
 
         check_device(device)
-        self._seed = int(np.random.SeedSequence().entropy % (2**63))
+        self._seed = _fresh_seed()
         self.rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
@@ -77,14 +84,14 @@ class Generator:
         return self
 
     def seed(self) -> int:
-        self.manual_seed(int(np.random.SeedSequence().entropy % (2**63)))
+        self.manual_seed(_fresh_seed())
         return self._seed
 
     def initial_seed(self) -> int:
         return self._seed
 
     def get_state(self) -> dict:
-        return self.rng.bit_generator.state
+        return dict(self.rng.bit_generator.state)
 
     def set_state(self, state: dict) -> Generator:
         self.rng.bit_generator.state = state

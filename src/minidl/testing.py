@@ -49,6 +49,7 @@ def assert_close(actual: Any, expected: Any, *, rtol: float | None = None, atol:
         raise ValueError("Both 'rtol' and 'atol' must be either specified or omitted")
     if rtol is None:
         rtol, atol = _TOLERANCES.get(np.promote_types(a.dtype, e.dtype), (0.0, 0.0))
+    assert rtol is not None and atol is not None
     ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not np.all(ok):
         bad = int(np.size(ok) - np.count_nonzero(ok))

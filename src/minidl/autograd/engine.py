@@ -24,15 +24,24 @@ Semantics follow PyTorch:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ..backend import xp
 
 if TYPE_CHECKING:
-    from ..ops.base import Op
     from ..tensor import Tensor
+
+
+class BackwardOp(Protocol):
+    """What a node runs: an op of :mod:`minidl.ops` (``Op``), or a custom ``Function``'s backward op. ``saves``
+    lists the inputs (``-1``: the output) whose versions the node checks before running ``backward``."""
+
+    name: str
+    saves: tuple[int, ...] | None
+
+    def backward(self, dout: Any, cache: Any, needs: tuple[bool, ...] | None = None) -> Any: ...
 
 __all__ = ["Node", "VersionCounter", "run_backward", "unbroadcast", "queue_callback", "FREED"]
 
@@ -61,7 +70,7 @@ class Node:
 
     __slots__ = ("op", "cache", "edges", "needs", "inputs", "saved", "hooks", "n_outputs", "__weakref__")
 
-    def __init__(self, op: Op, cache: Any, edges: tuple, needs: tuple[bool, ...], inputs: tuple = (),
+    def __init__(self, op: BackwardOp, cache: Any, edges: tuple, needs: tuple[bool, ...], inputs: tuple = (),
                  saved: tuple = (), n_outputs: int = 1) -> None:
         self.op = op
         self.cache = cache

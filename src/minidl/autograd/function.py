@@ -46,6 +46,7 @@ class FunctionCtx:
         self._non_differentiable: set[int] = set()
         self._dirty: set[int] = set()
         self.materialize_grads = True
+        self._input_shapes: tuple[tuple[int, ...], ...] = ()
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors (or None) for backward; changing them in place before backward is an error."""
@@ -86,9 +87,9 @@ class FunctionBackward:
     It follows the op protocol of :mod:`minidl.ops.base` (``name``, ``saves``, ``backward``) without
     subclassing ``Op``, which lives a layer above the engine."""
 
-    saves = ()  # the ctx checks the versions of what the user saved
+    saves: tuple[int, ...] = ()  # the ctx checks the versions of what the user saved
 
-    def __init__(self, fn_cls: type) -> None:
+    def __init__(self, fn_cls: Any) -> None:  # a Function subclass
         self.fn_cls = fn_cls
         self.name = fn_cls.__name__
 
@@ -111,7 +112,7 @@ class FunctionBackward:
         if len(res) < n_inputs or any(r is not None for r in res[n_inputs:]):
             raise RuntimeError(f"function {self.name}Backward returned an incorrect number of gradients "
                                f"(expected {n_inputs}, got {len(res)})")
-        out = []
+        out: list[np.ndarray | None] = []
         for i, (r, wanted) in enumerate(zip(res[:n_inputs], ctx.needs_input_grad, strict=True)):
             if r is None or not wanted:
                 out.append(None)

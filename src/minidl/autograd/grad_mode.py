@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "state"]
 
@@ -32,7 +33,7 @@ class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's n
         self.mode = bool(mode)
         state.enabled = self.mode  # as in torch, calling it (without ``with``) switches at once
 
-    def __call__(self, fn):  # type: ignore[no-untyped-def]
+    def __call__(self, fn: Any) -> Any:
         state.enabled = self.prev  # used as a decorator: the switch applies inside the function only
         return super().__call__(fn)
 

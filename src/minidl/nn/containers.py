@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from .module import Module, _addindent
 
@@ -17,6 +17,11 @@ class _IndexedModules(Module):
 
     Deleting or inserting renumbers the children so that the names stay 0..n-1, as PyTorch does.
     """
+
+    def _children(self) -> list[Module]:
+        """The children in order. Containers only ever register modules (never a ``None`` slot), which is what
+        the cast records."""
+        return cast(list[Module], list(self._modules.values()))
 
     def _index(self, idx: Any) -> int:
         i = operator.index(idx)
@@ -35,13 +40,13 @@ class _IndexedModules(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(self._children())
 
     def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, list(self._modules)[self._index(idx)], module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        items = list(self._modules.values())
+        items = self._children()
         if isinstance(idx, slice):
             del items[idx]
         else:
@@ -58,9 +63,12 @@ class _IndexedModules(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        items = list(self._modules.values())
+        items = self._children()
         items.insert(index, module)
         self._renumber(items)
+
+    def __getitem__(self, idx: int) -> Any:
+        raise NotImplementedError  # Sequential and ModuleList index their children
 
     def pop(self, key: int) -> Module:
         m = self[key]
@@ -74,22 +82,23 @@ class Sequential(_IndexedModules):
     Built from modules (named "0", "1", ...) or from one ``OrderedDict`` of name -> module.
     """
 
-    def __init__(self, *args: Module) -> None:
+    def __init__(self, *args: Module | OrderedDict[str, Module]) -> None:
         super().__init__()
+        named: list[tuple[str, Any]]  # add_module checks that each is a Module
         if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, m in args[0].items():
-                self.add_module(name, m)
+            named = list(args[0].items())
         else:
-            for i, m in enumerate(args):
-                self.add_module(str(i), m)
+            named = [(str(i), m) for i, m in enumerate(args)]
+        for name, m in named:
+            self.add_module(name, m)
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[self._index(idx)]
+            return type(self)(OrderedDict(list(zip(self._modules, self._children(), strict=True))[idx]))
+        return self._children()[self._index(idx)]
 
     def forward(self, input: Any) -> Any:
-        for m in self._modules.values():
+        for m in self._children():
             input = m(input)
         return input
 
@@ -104,8 +113,8 @@ class ModuleList(_IndexedModules):
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(self._index(idx))]
+            return type(self)(self._children()[idx])
+        return self._children()[self._index(idx)]
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)  # type: ignore[return-value]
@@ -140,7 +149,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return cast(Module, self._modules[key])  # a ModuleDict registers modules only
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -170,10 +179,10 @@ class ModuleDict(Module):
         return self._modules.keys()
 
     def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()
+        return cast(Iterable[tuple[str, Module]], self._modules.items())
 
     def values(self) -> Iterable[Module]:
-        return self._modules.values()
+        return cast(Iterable[Module], self._modules.values())
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         pairs = modules.items() if isinstance(modules, Mapping | ModuleDict) else modules

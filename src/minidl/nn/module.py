@@ -451,7 +451,7 @@ class Module:
                 yield from child._named_state(prefix + name + ".")
 
     def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+                   keep_vars: bool = False) -> dict[str, Tensor]:
         """OrderedDict name -> tensor of every parameter and persistent buffer, PyTorch's keys and order.
 
         Values are detached tensors sharing memory with the module (as in PyTorch): copy them to keep a
@@ -459,7 +459,7 @@ class Module:
         """
         if args:
             raise TypeError("state_dict() takes keyword arguments only (destination, prefix, keep_vars)")
-        out = OrderedDict() if destination is None else destination
+        out: dict[str, Tensor] = OrderedDict() if destination is None else destination
         for name, t in self._named_state(prefix):
             out[name] = t if keep_vars else t.detach()
         return out

@@ -208,7 +208,8 @@ class _ConvGeometry(NamedTuple):
     out_hw: Pair
 
 
-def conv_padding(op: str, padding: Any, kernel: Pair, stride: Pair, dilation: Pair) -> tuple[Pair, Pair]:
+def conv_padding(op: str, padding: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> tuple[Pair, Pair]:
     """((top, bottom), (left, right)) from an int, a pair, or PyTorch's strings 'valid' and 'same'.
 
     The one padding rule of minidl's convolutions (``F.conv2d`` and ``nn.Conv2d`` both resolve through it).
@@ -504,7 +505,7 @@ conv_transpose2d = ConvTranspose2d()
 
 
 def _conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-          geo: _ConvGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Plan]:
+          geo: _ConvGeometry) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, _Plan]:
     """The forward computation: output (NCHW view of NHWC memory), column matrix (None when it was built
     slab by slab, see _SLAB_BYTES), padded NHWC input and GEMM plan."""
     plan = _plan(geo, weight.shape[0], bias is not None, is_channels_last(x))
@@ -581,11 +582,13 @@ def _cols_t_matmul(cache: Conv2dCache, d: np.ndarray) -> np.ndarray:
     if cache.cols is not None:
         return xp.matmul(cache.cols.transpose(0, 2, 1), d)
     geo, plan, xh = cache.geo, cache.plan, cache.padded
+    assert xh is not None, "the forward keeps either the column matrix or the padded input"
     rows, total = geo.out_hw[0] * geo.out_hw[1] // plan.block, None
     for s in _slabs(xh, geo, plan) or [slice(0, xh.shape[0])]:
         part = xp.matmul(_im2col(xh[s], geo, plan, ones=plan.fuse_bias).transpose(0, 2, 1),
                          d[:, s.start * rows:s.stop * rows])
         total = part if total is None else xp.add(total, part, out=total)
+    assert total is not None
     return total
 
 
@@ -600,7 +603,7 @@ def _transposed(geo: _ConvGeometry, n_out: int) -> _ConvGeometry:
         before = d * (k - 1) - lo
         pads.append((before, size - n_o - before + d * (k - 1)))
     return _ConvGeometry((n, n_out, *geo.out_hw), geo.kernel, (1, 1), (pads[0], pads[1]), geo.dilation,
-                         geo.groups, tuple(geo.x_shape[2:]))
+                         geo.groups, (geo.x_shape[2], geo.x_shape[3]))
 
 
 def _transposed_is_same(geo: _ConvGeometry) -> bool:

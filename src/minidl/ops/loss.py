@@ -15,6 +15,7 @@ Losses keep the input's float dtype: targets and weights are cast to it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -85,6 +86,8 @@ def _binary_args(name: str, input: np.ndarray, target: Any, weight: Any,
     check_float(name, input)
     _check_reduction(name, reduction)
     y = _cast(name, target, input.dtype, "target")
+    if y is None:
+        raise TypeError(f"{name}: target is required")
     _same_shape(name, input, y)
     w = _cast(name, weight, input.dtype, "weight")
     _check_broadcast(name, w, input.shape, "weight")
@@ -96,7 +99,7 @@ class _Targets(NamedTuple):
     """Class-index targets prepared for gathering along the class axis."""
 
     axis: int  # the class axis of the input
-    index: np.ndarray  # targets with ignored entries replaced by 0, class axis re-inserted (size 1)
+    gather: np.ndarray  # targets with ignored entries replaced by 0, class axis re-inserted (size 1)
     valid: np.ndarray | None  # 1.0 where the target is not ignore_index (input dtype); None: all valid
     wt: np.ndarray | None  # per-target weight w[tᵢ]·validᵢ (input dtype); None: all weights are 1
     denom: Any  # Σᵢ wt: the divisor of reduction='mean'
@@ -154,13 +157,13 @@ def _index_targets(name: str, x: np.ndarray, target: np.ndarray, w: np.ndarray |
 
 def _gather(a: np.ndarray, tg: _Targets) -> np.ndarray:
     """aᵢ[tᵢ] along the class axis, one value per target."""
-    return xp.take_along_axis(a, tg.index, axis=tg.axis).squeeze(tg.axis)
+    return xp.take_along_axis(a, tg.gather, axis=tg.axis).squeeze(tg.axis)
 
 
 def _scatter_add(d: np.ndarray, tg: _Targets, values: np.ndarray) -> None:
     """dᵢ[tᵢ] += valuesᵢ in place (each position has a single target, so no index repeats)."""
-    v = xp.take_along_axis(d, tg.index, axis=tg.axis) + _expand(values, tg.axis)
-    xp.put_along_axis(d, tg.index, v, axis=tg.axis)
+    v = xp.take_along_axis(d, tg.gather, axis=tg.axis) + _expand(values, tg.axis)
+    xp.put_along_axis(d, tg.gather, v, axis=tg.axis)
 
 
 def _expand(a: np.ndarray, axis: int) -> np.ndarray:
@@ -475,7 +478,7 @@ def _poisson_nll_dy(x, y, log_input=True, full=False, eps=1e-8):
 
 
 #: name: (ℓ(x, y, **params), ∂ℓ/∂x, ∂ℓ/∂y) for the elementwise losses
-POINTWISE_LOSSES = {
+POINTWISE_LOSSES: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
     # |x − y|;  ∂ℓ/∂x = sign(x − y)
     "l1_loss": (lambda x, y: xp.abs(x - y), lambda x, y: xp.sign(x - y), lambda x, y: -xp.sign(x - y)),
     # ½d²/β where |d| < β, else |d| − β/2;  ∂ℓ/∂x = clamp(d/β, −1, 1)

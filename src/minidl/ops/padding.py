@@ -45,6 +45,7 @@ class _Piece(NamedTuple):
         return slice(self.dst, self.dst + self.n)
 
     def source(self) -> slice:
+        assert self.src is not None, "a fill piece reads no input"
         if self.step == 0:
             return slice(self.src, self.src + 1)
         stop = self.src + self.step * self.n
@@ -123,18 +124,18 @@ class Pad(Op):
             if any(p.src is None for p in block):
                 out[dst] = fill
             else:
-                out[dst] = x[(Ellipsis, *(p.source() for p in block))]
+                out[dst] = x[(Ellipsis,) + tuple(p.source() for p in block)]
         return out, PadCache(x.shape, [b for b in blocks if all(p.src is not None for p in b)], len(sizes))
 
     def backward(self, dout, cache, needs=None):
         dx = xp.zeros_like(dout, shape=cache.x_shape)
         lead = len(cache.x_shape) - cache.axes
         for block in cache.blocks:
-            g = dout[(Ellipsis, *(p.out() for p in block))]
+            g = dout[(Ellipsis,) + tuple(p.out() for p in block)]
             repeated = tuple(lead + k for k, p in enumerate(block) if p.step == 0)
             if repeated:
                 g = g.sum(axis=repeated, keepdims=True)
-            dx[(Ellipsis, *(p.source() for p in block))] += g
+            dx[(Ellipsis,) + tuple(p.source() for p in block)] += g
         return (dx,)
 
 

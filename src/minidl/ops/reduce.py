@@ -8,19 +8,21 @@ from ..backend import xp
 from .base import Op
 
 
-def _keep(dout: np.ndarray, shape: tuple[int, ...], axis, keepdims: bool) -> np.ndarray:
+def _axes(axis: int | tuple[int, ...]) -> tuple[int, ...]:
+    return (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+
+
+def _keep(dout: np.ndarray, shape: tuple[int, ...], axis: int | tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     """Reshape a reduced gradient so it broadcasts against the input of ``shape``."""
     if keepdims or axis is None:
         return dout.reshape([1] * len(shape)) if axis is None and not keepdims else dout
-    axes = (axis,) if np.isscalar(axis) else axis
-    return xp.expand_dims(dout, tuple(a % len(shape) for a in axes))
+    return xp.expand_dims(dout, tuple(int(a) % len(shape) for a in _axes(axis)))
 
 
-def _count(shape: tuple[int, ...], axis) -> int:
+def _count(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> int:
     if axis is None:
         return int(np.prod(shape))
-    axes = (axis,) if np.isscalar(axis) else axis
-    return int(np.prod([shape[a] for a in axes]))
+    return int(np.prod([shape[a] for a in _axes(axis)], dtype=np.int64))
 
 
 class Sum(Op):

@@ -349,7 +349,7 @@ class Pad(Op):
         for j in np.ndindex(*out.shape[lead:]):
             src = tuple(_pad_source(i, *axis, mode) for i, axis in zip(j, spatial, strict=True))
             if None not in src:
-                out[(Ellipsis, *j)] = x[(Ellipsis, *src)]
+                out[(Ellipsis,) + tuple(j)] = x[(Ellipsis,) + tuple(src)]
                 sources[j] = src
         return out, (sources, x.shape)
 
@@ -357,7 +357,7 @@ class Pad(Op):
         sources, x_shape = cache
         dx = np.zeros(x_shape, dtype=dout.dtype)
         for j, src in sources.items():
-            dx[(Ellipsis, *src)] += dout[(Ellipsis, *j)]
+            dx[(Ellipsis,) + tuple(src)] += dout[(Ellipsis,) + tuple(j)]
         return (dx,)
 
 

@@ -167,9 +167,11 @@ def axis_taps(n_in: int, n_out: int, mode: str, dtype: Any, align_corners: bool 
                        align_corners, scale)
 
 
-def _apply_taps(x: np.ndarray, idx: np.ndarray, w: np.ndarray, axis: int) -> np.ndarray:
+def _apply_taps(x: np.ndarray, idx: np.ndarray, w: np.ndarray | None, axis: int) -> np.ndarray:
     """``out[..., i, ...] = sum_k w[i, k] x[..., idx[i, k], ...]`` along ``axis`` (negative), summed in tap
-    order."""
+    order; without weights (nearest), ``x[..., idx[i, 0], ...]``."""
+    if w is None:
+        return xp.take(x, idx[:, 0], axis=axis)
     shape = (-1,) + (1,) * (-axis - 1)
     out = xp.take(x, idx[:, 0], axis=axis) * w[:, 0].reshape(shape)
     for k in range(1, idx.shape[1]):
@@ -181,11 +183,12 @@ def _resample(x: np.ndarray, taps: list[Taps | None]) -> np.ndarray:
     """x with the taps of its trailing len(taps) axes applied, the last axis first."""
     if all(t is None or t[1] is None for t in taps):  # nearest: one gather of every axis at once
         index = [np.arange(n) if t is None else t[0][:, 0] for n, t in zip(x.shape[-len(taps):], taps, strict=True)]
-        return x[(Ellipsis, *np.ix_(*index))]
+        return x[(Ellipsis,) + np.ix_(*index)]
     out = xp.ascontiguousarray(x)  # gathers along a strided (HWC) view are several times slower
     for axis in range(-1, -len(taps) - 1, -1):
-        if taps[axis] is not None:
-            out = _apply_taps(out, *taps[axis], axis=axis)
+        tap = taps[axis]
+        if tap is not None:
+            out = _apply_taps(out, tap[0], tap[1], axis=axis)
     return out
 
 
@@ -225,10 +228,10 @@ def _scatter_taps(g: np.ndarray, idx: np.ndarray, w: np.ndarray | None, n_in: in
         for r in range(int(rank.max()) + 1):
             outputs = np.flatnonzero(rank == r)
             for src, dst in _strided_runs(outputs, col[outputs]):
-                part = g[(*lead, src)]
+                part = g[lead + (src,)]
                 if w is not None:
                     part = part * w[src, k].reshape(weight_shape)
-                out[(*lead, dst)] += part
+                out[lead + (dst,)] += part
     return out
 
 

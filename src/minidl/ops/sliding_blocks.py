@@ -39,7 +39,7 @@ def _blocks(op: str, x_shape: tuple[int, ...], kernel_size: Any, dilation: Any, 
     kernel, dil = as_pair(op, "kernel_size", kernel_size, 1), as_pair(op, "dilation", dilation, 1)
     pad, step = as_pair(op, "padding", padding, 0), as_pair(op, "stride", stride, 1)
     out_hw = output_hw(op, x_shape, kernel, step, ((pad[0], pad[0]), (pad[1], pad[1])), dil)
-    return _Blocks(tuple(x_shape[2:]), kernel, dil, pad, step, out_hw)
+    return _Blocks((x_shape[2], x_shape[3]), kernel, dil, pad, step, out_hw)
 
 
 def _unfold(x: np.ndarray, geo: _Blocks) -> np.ndarray:

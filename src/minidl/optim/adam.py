@@ -59,7 +59,7 @@ class Adam(Optimizer):
             if isinstance(beta, bool) or not isinstance(beta, Real):
                 raise TypeError(f"{name}: beta parameter at index {i} must be a real number, got "
                                 f"{type(beta).__name__}")
-            if not 0.0 <= beta < 1.0:
+            if not 0.0 <= float(beta) < 1.0:
                 raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta!r} (must be in [0, 1))")
 
     def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:

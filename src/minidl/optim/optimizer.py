@@ -81,7 +81,7 @@ def check_nonnegative(owner: str, group: dict[str, Any], *keys: str) -> None:
         value = group[key]
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(f"{owner}: {key} must be a real number, got {type(value).__name__}")
-        if not value >= 0:
+        if not float(value) >= 0:
             raise ValueError(f"{owner}: invalid {key} value: {value!r} (must be >= 0)")
 
 
@@ -251,7 +251,7 @@ class Optimizer:
                                 f"{type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor (parameter {i})")
-            if not is_float(p.dtype):
+            if not is_float(p._data.dtype):
                 raise TypeError(f"{self._name}: can only optimize floating tensors, parameter {i} has "
                                 f"dtype {p.dtype}")
         ids = [id(p) for p in params]
@@ -401,7 +401,7 @@ class Optimizer:
                     v = v.item()  # PyTorch keeps the step as a 0-d float tensor
                 if isinstance(v, float) and v.is_integer():
                     v = int(v)
-                if isinstance(v, bool) or not isinstance(v, Real) or not v >= 0:
+                if isinstance(v, bool) or not isinstance(v, Real) or not float(v) >= 0:
                     raise ValueError(f"{where}: 'step' must be a number >= 0, got {v!r}")
                 out[k] = v
                 continue

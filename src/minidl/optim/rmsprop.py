@@ -49,7 +49,7 @@ class RMSprop(Optimizer):
         check_nonnegative("RMSprop", group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
-        keys = ("step", "square_avg")
+        keys: tuple[str, ...] = ("step", "square_avg")
         if group["momentum"] > 0:
             keys += ("momentum_buffer",)
         if group["centered"]:

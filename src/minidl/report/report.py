@@ -395,9 +395,9 @@ def _curves_section(history: Any, figures: list[_Figure]) -> list[_Block]:
         if n > MAX_EPOCH_ROWS:
             epochs = np.unique(np.linspace(0, n - 1, MAX_EPOCH_ROWS).round().astype(int))
         frac = {key: is_fraction(s) for _, key, s in series if "acc" in key}
-        rows = []
+        rows: list[list[str | _Link]] = []
         for e in epochs:
-            row = [str(e + 1)]
+            row: list[str | _Link] = [str(e + 1)]
             for _, key, s in series:
                 v = s[e] if e < s.size else np.nan
                 if not np.isfinite(v):
@@ -435,8 +435,9 @@ def _failures_section(
             spread = (acc[best] - acc[worst[0]]) * (100.0 if frac else 1.0)
             blocks.append(_Para(f"Weakest classes: {listing}. The strongest is {names[best]} "
                                 f"({fmt_percent(acc[best], frac)}), {spread:.1f} points above the weakest."))
-        rows = [[names[i], "-" if not np.isfinite(acc[i]) else fmt_percent(acc[i], frac), str(counts[i]),
-                 "weakest" if i in worst else ""] for i in range(len(names))]
+        rows: list[list[str | _Link]] = [
+            [names[i], "-" if not np.isfinite(acc[i]) else fmt_percent(acc[i], frac), str(counts[i]),
+             "weakest" if i in worst else ""] for i in range(len(names))]
         blocks.append(_Table(["class", "accuracy", "samples", ""], rows, highlight=set(worst)))
     blocks += [f for f in figures if f not in confusion]
     if not per_class and not figures:

@@ -54,7 +54,7 @@ def pad_planes(x: np.ndarray, ltrb: Sequence[int], fill: float | Sequence[float]
                          f"the image it pads, of size {x.shape[-2:]} (H, W)")
     widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     if padding_mode != "constant":
-        return np.pad(x, widths, mode=padding_mode)
+        return np.pad(x, widths, mode=padding_mode)  # type: ignore[call-overload]  # mode is a str variable
     fills = np.asarray(fill if fill is not None else 0)
     if fills.ndim == 0 or fills.size == 1:
         return np.pad(x, widths, mode="constant", constant_values=fills.reshape(()).astype(x.dtype))

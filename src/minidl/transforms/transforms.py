@@ -409,7 +409,7 @@ class RandomCrop(Transform):
         # advanced indices (b, i, j) broadcast to (n,), which NumPy puts first, then the middle axes.
         windows = np.lib.stride_tricks.sliding_window_view(arr, self.size, axis=(-2, -1))
         middle = (slice(None),) * (arr.ndim - 3)
-        return back(windows[(np.arange(n), *middle, i, j)])
+        return back(windows[(np.arange(n),) + tuple(middle) + (i, j)])
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"

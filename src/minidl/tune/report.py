@@ -59,8 +59,8 @@ def _log_axes(spec: SweepSpec, rows: Sequence[Mapping[str, Any]]) -> list[str]:
     out = list(spec.log_scaled)
     for k in spec.tuned:
         values = [row.get(k) for row in rows]
-        if k not in out and values and all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0
-                                           for v in values) and max(values) >= 100 * min(values):
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool) and v > 0]
+        if k not in out and values and len(numbers) == len(values) and max(numbers) >= 100 * min(numbers):
             out.append(k)
     return out
 

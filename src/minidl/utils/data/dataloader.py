@@ -190,11 +190,12 @@ class DataLoader:
         """
         it = self._active
         in_progress = it is not None and not it.exhausted
+        batches_done = it.batches_done if it is not None and in_progress else 0
         owner = self._state_owner()
         return {
             "sampler": owner.state_dict() if owner is not None else None,
             "epoch_in_progress": in_progress,
-            "batches_done": it.batches_done if in_progress else 0,
+            "batches_done": batches_done,
         }
 
     def load_state_dict(self, state: dict) -> None:
