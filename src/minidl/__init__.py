@@ -7,6 +7,8 @@ namespace is ``torch.*`` (tensors, dtypes, devices, the functions of :mod:`minid
 counterparts, and the classic homework functions (:mod:`minidl.layers`) sit on the same kernels.
 """
 
+import builtins as _builtins
+
 from . import dtypes as _dtypes
 from . import ops
 from ._print import get_printoptions, set_printoptions
@@ -54,15 +56,15 @@ cfloat = complex64
 cdouble = complex128
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> bool:  # noqa: A002 - PyTorch's name
+def is_floating_point(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's name
     return input.is_floating_point()
 
 
-def numel(input: Tensor) -> int:  # noqa: A002
+def numel(input: Tensor) -> _builtins.int:  # noqa: A002
     return input.numel()
 
 

@@ -187,7 +187,7 @@ def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ normalisation
-def _batchnorm(layer: str, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: Mapping, ndim: int,
+def _batchnorm(layer: str, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict, ndim: int,
                layout: str) -> tuple[np.ndarray, Any]:
     """The shared body of :func:`batchnorm_forward` and :func:`spatial_batchnorm_forward`."""
     _check_ndim(layer, "x", x, ndim, layout)

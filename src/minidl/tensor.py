@@ -24,7 +24,6 @@ Type promotion follows ``torch.result_type`` (see :mod:`minidl.dtypes`).
 
 from __future__ import annotations
 
-import builtins
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -52,6 +51,7 @@ __all__ = [
 ]  # fmt: skip
 
 _SUPPORTED_KINDS = "biuf"
+_Bool = bool  # the builtin, for annotations inside Tensor, whose body defines a ``bool`` method
 
 
 class Size(tuple):
@@ -474,7 +474,7 @@ class Tensor(_BoundMethods):
         self._requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: _Bool = True) -> Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
         if self._node is not None and not requires_grad:
@@ -505,7 +505,7 @@ class Tensor(_BoundMethods):
         self._node.add_hook(self._output_nr, keep)
 
     @property
-    def retains_grad(self) -> builtins.bool:
+    def retains_grad(self) -> _Bool:
         node = self._node
         if node is None or not node.hooks:
             return False
@@ -531,8 +531,8 @@ class Tensor(_BoundMethods):
             self._post_hooks = []
         return _HookHandle(self._post_hooks, hook)
 
-    def backward(self, gradient: Any = None, retain_graph: builtins.bool | None = None,
-                 create_graph: builtins.bool = False, inputs: Any = None) -> None:
+    def backward(self, gradient: Any = None, retain_graph: _Bool | None = None,
+                 create_graph: _Bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only ``inputs``' when given).
 
         ``gradient`` is dL/d(self); it may be omitted for a one-element tensor (then 1).
@@ -662,7 +662,7 @@ class Tensor(_BoundMethods):
         for i in range(self._data.shape[0]):
             yield self[i]
 
-    def __contains__(self, element: Any) -> builtins.bool:
+    def __contains__(self, element: Any) -> _Bool:
         if isinstance(element, Tensor | int | float | bool):
             return bool((self == element).any().item())
         raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
@@ -702,20 +702,20 @@ class Tensor(_BoundMethods):
     def flip(self, *dims: Any) -> Tensor:
         return _fns.flip(self, _shape_arg(dims))
 
-    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False) -> Tensor:
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: _Bool = False) -> Tensor:
         return _fns.zeros(_shape_arg(size), dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False) -> Tensor:
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: _Bool = False) -> Tensor:
         return _fns.ones(_shape_arg(size), dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False) -> Tensor:
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: _Bool = False) -> Tensor:
         return _fns.empty(_shape_arg(size), dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
-                 requires_grad: builtins.bool = False) -> Tensor:
+                 requires_grad: _Bool = False) -> Tensor:
         return _fns.full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False) -> Tensor:
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: _Bool = False) -> Tensor:
         return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 

@@ -259,5 +259,5 @@ def bind() -> None:
         setattr(Tensor, name, getattr(Tensor, method))
     for fn in (fill_, zero_, copy_, normal_, uniform_, bernoulli_, exponential_, random_, index_put_, where):
         setattr(Tensor, fn.__name__, fn)
-    Tensor.__pos__ = F.positive  # type: ignore[method-assign]
-    Tensor.__hash__ = object.__hash__  # type: ignore[method-assign]  (defining __eq__ would drop it)
+    setattr(Tensor, "__pos__", F.positive)  # noqa: B010 - bound like every other method here
+    setattr(Tensor, "__hash__", object.__hash__)  # noqa: B010 - defining __eq__ drops the default __hash__

@@ -39,7 +39,9 @@ class BackwardOp(Protocol):
     lists the inputs (``-1``: the output) whose versions the node checks before running ``backward``."""
 
     name: str
-    saves: tuple[int, ...] | None
+
+    @property
+    def saves(self) -> tuple[int, ...] | None: ...
 
     def backward(self, dout: Any, cache: Any, needs: tuple[bool, ...] | None = None) -> Any: ...
 

@@ -45,7 +45,7 @@ def _read_bytes(path: Path) -> bytes:
         raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
 
 
-def read_idx(path: str | os.PathLike, ndim: int | None = None, dtype: npt.DTypeLike = None) -> np.ndarray:
+def read_idx(path: str | os.PathLike, ndim: int | None = None, dtype: npt.DTypeLike | None = None) -> np.ndarray:
     """The array stored in IDX file ``path`` (gzip detected from the content), in native byte order.
 
     uint8 data (images, labels) is returned as a read-only view of the decompressed bytes: no copy, and

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ..nn import Module
 from .weights import Weights, get_weights, is_weights_file
@@ -57,7 +57,10 @@ def _classes_in(state: Mapping[str, Any], head: str) -> int | None:
     return int(w.shape[0]) if w is not None and getattr(w, "ndim", 0) >= 1 else None
 
 
-def build(name: str, cls: type[Module], weights: Any, progress: bool, kwargs: dict[str, Any], *args: Any) -> Module:
+M = TypeVar("M", bound=Module)
+
+
+def build(name: str, cls: type[M], weights: Any, progress: bool, kwargs: dict[str, Any], *args: Any) -> M:
     """``cls(*args, **kwargs)`` with ``weights`` (None, a table name or :class:`Weights`, or a file) loaded."""
     if weights is None:
         return cls(*args, **kwargs)

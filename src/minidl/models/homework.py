@@ -73,7 +73,7 @@ class _HomeworkModel:
 
     def _data_loss(self, scores: Tensor, y: np.ndarray) -> Tensor:
         """Mean softmax cross-entropy: L = −1/N Σᵢ log(exp(s_{i,yᵢ}) / Σⱼ exp(s_{i,j}))."""
-        return F.cross_entropy(scores, y)
+        return F.cross_entropy(scores, tensor(y))
 
     @property
     def dtype(self) -> np.dtype:

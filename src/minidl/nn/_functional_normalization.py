@@ -60,7 +60,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     out = ops.batch_norm(x, w, b, running_mean=stats[0], running_var=stats[1], training=use_input_stats,
                          momentum=momentum, eps=eps)
     for buffer, repeated in zip((running_mean, running_var), stats, strict=True):
-        if buffer is not None:
+        if buffer is not None and repeated is not None:
             buffer._data[...] = repeated.reshape(n, c).mean(axis=0)
     return out.reshape(input.shape)
 

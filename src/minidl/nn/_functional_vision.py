@@ -102,6 +102,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise ValueError("interpolate: recompute_scale_factor is not meaningful with an explicit size.")
     sizes, scales = _per_dim(size, dim, "size", input), _per_dim(scale_factor, dim, "scale_factor", input)
     if sizes is None:  # from the scale factors, which also set the sampling positions unless recomputed
+        assert scales is not None  # one of the two was given (checked above)
         sizes = [math.floor(float(n) * float(s)) for n, s in zip(input.shape[2:], scales, strict=True)]
         if recompute_scale_factor or mode == "area":
             scales = None

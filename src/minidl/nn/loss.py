@@ -30,7 +30,7 @@ def _optional_tensor(value: Any) -> Tensor | None:
 
 
 class _Loss(Module):
-    _reductions = ("mean", "sum", "none")
+    _reductions: tuple[str, ...] = ("mean", "sum", "none")
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:

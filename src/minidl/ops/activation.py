@@ -9,6 +9,9 @@ losses in :mod:`minidl.ops.loss`, so the numerics live in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ..backend import xp
@@ -304,7 +307,7 @@ def _hardswish_grad(x, y):
 
 
 #: name: (f(x, **params), dy/dx = grad(x, y, **params), what backward needs: 0 = the input, -1 = the output)
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[int, ...]]] = {
     # GELU: x·Φ(x) (Φ the standard normal CDF), or its tanh approximation; dy/dx = Φ(x) + x·φ(x)
     "gelu": (_gelu, _gelu_grad, (0,)),
     # ELU family (PyTorch's elu(x; α, scale, input_scale)): scale·x for x > 0, else scale·α·(e^{input_scale·x} − 1);

@@ -451,9 +451,9 @@ class Interpolate(Op):
 # ------------------------------------------------------------------------------------------------ normalisation
 def _normalize(v: np.ndarray, eps: float, mean: float | None = None, var: float | None = None) -> tuple:
     """x̂ = (v − μ)/√(σ² + ε) of one group of values, with its mean and biased variance unless given."""
-    mean = np.mean(v) if mean is None else mean
-    var = np.mean((v - mean) ** 2) if var is None else var
-    return (v - mean) / np.sqrt(var + eps), mean, var
+    mu = float(np.mean(v)) if mean is None else mean
+    sigma2 = float(np.mean((v - mu) ** 2)) if var is None else var
+    return (v - mu) / np.sqrt(sigma2 + eps), mu, sigma2
 
 
 def _normalize_backward(dxhat: np.ndarray, v: np.ndarray, mean: float, var: float, eps: float) -> np.ndarray:

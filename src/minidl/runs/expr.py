@@ -134,9 +134,9 @@ def evaluate(tree: ast.Expression, env: Mapping[str, Tensor], expr: str = "") ->
             return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.Name):
             return env[node.id]
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):  # parse() admits numbers only
             return float(node.value)
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             arg = run(node.args[0])
             if not isinstance(arg, Tensor):
                 arg = tensor(np.asarray(arg, dtype=np.float64))

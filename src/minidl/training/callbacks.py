@@ -210,8 +210,9 @@ class EarlyStopping(_Monitor):
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             if self.verbose:
+                best_at = "-" if self.best_epoch is None else self.best_epoch + 1
                 print(f"EarlyStopping: no improvement of {self.monitor} for {self.wait} epochs; "
-                      f"best {self.best:.4g} at epoch {self.best_epoch + 1}, stopping after epoch {epoch + 1}")
+                      f"best {self.best:.4g} at epoch {best_at}, stopping after epoch {epoch + 1}")
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import Any
 
 import numpy as np
@@ -134,6 +134,7 @@ class Solver:
 
     def _random_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of the classic Solver: ``N // batch_size`` minibatches drawn with replacement."""
+        assert self.X_train is not None and self.y_train is not None  # no loader: the arrays were given
         num_train = self.X_train.shape[0]
         for _ in range(max(num_train // self.batch_size, 1)):
             batch_mask = self._generator().choice(num_train, self.batch_size)
@@ -142,8 +143,9 @@ class Solver:
     def _epoch_batches(self) -> tuple[Iterator[tuple[np.ndarray, np.ndarray]], int | None]:
         """The minibatches of one epoch, and how many there are (None when the iterable has no length)."""
         if self.train_batches is None:
+            assert self.X_train is not None
             return self._random_batches(), max(self.X_train.shape[0] // self.batch_size, 1)
-        size = len(self.train_batches) if hasattr(self.train_batches, "__len__") else None
+        size = len(self.train_batches) if isinstance(self.train_batches, Sized) else None
         return (_arrays(b, "train") for b in self.train_batches), size
 
     def _step(self, X: np.ndarray, y: np.ndarray) -> None:

@@ -78,9 +78,11 @@ def unpack_batch(batch: Any, input_key: str = "input", target_key: str | None = 
                     f"{type(batch).__name__}; override training_step/validation_step for other batches")
 
 
-def _default_step(model: Any, loss_fn: LossFn, batch: Any, input_key: str, target_key: str | None,
+def _default_step(model: Any, loss_fn: LossFn | None, batch: Any, input_key: str, target_key: str | None,
                   where: str) -> dict[str, Any]:
     """loss_fn(model(*inputs), target) of a batch, with what the loop logs: the output, the target, the size."""
+    if loss_fn is None:
+        raise RuntimeError(f"{where}: no loss function yet; fit() sets it (pass loss_fn= to fit)")
     inputs, target = unpack_batch(batch, input_key, target_key, where)
     output = model(*inputs)
     return {"loss": loss_fn(output, target), "output": output, "target": target, "size": len(inputs[0])}
@@ -284,7 +286,7 @@ class Trainer:
         if resume is not None:
             self._resume(resume)
         extra = [ProgressBar(self.log_every)] if self.progress else []
-        cbs = CallbackList(self._callbacks + extra, self)
+        cbs = CallbackList([*self._callbacks, *extra], self)
 
         cbs.on_train_begin({})
         while self.epoch < epochs and not self.stop_training:
