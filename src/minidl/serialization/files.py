@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard, cast
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class CheckpointError(errors.CheckpointError):
         super().__init__(f"checkpoint {self.path!r}: {message}")
 
 
-def is_path(f: Any) -> bool:
+def is_path(f: Any) -> TypeGuard[str | os.PathLike]:
     return isinstance(f, str | os.PathLike)
 
 
@@ -68,9 +68,10 @@ def open_for_reading(f: FileLike) -> Iterator[IO[bytes]]:
         return
     if not callable(getattr(f, "read", None)):
         raise TypeError(f"minidl.load expects a path or a binary file object, got {type(f).__name__}")
-    if not (callable(getattr(f, "seekable", None)) and f.seekable()):
-        f = io.BytesIO(f.read())
-    yield f
+    fobj = cast(IO[bytes], f)
+    if not (callable(getattr(fobj, "seekable", None)) and fobj.seekable()):
+        fobj = io.BytesIO(fobj.read())
+    yield fobj
 
 
 @contextlib.contextmanager
@@ -83,7 +84,7 @@ def open_for_writing(f: FileLike) -> Iterator[IO[bytes]]:
         return
     if not callable(getattr(f, "write", None)):
         raise TypeError(f"minidl.save expects a path or a binary file object, got {type(f).__name__}")
-    yield f
+    yield cast(IO[bytes], f)
 
 
 # what the zip, pickle, struct and NumPy readers raise on damaged input
@@ -139,12 +140,12 @@ def read_member(zf: zipfile.ZipFile, fp: IO[bytes], info: zipfile.ZipInfo) -> np
     out = np.empty(info.file_size, dtype=np.uint8)
     fp.seek(member_start(fp, info))
     read_exact(fp, out, f"member {info.filename!r}")
-    if zlib.crc32(out) != info.CRC:
+    if zlib.crc32(out.data) != info.CRC:
         raise zipfile.BadZipFile(f"member {info.filename!r} fails its CRC-32 check (the file is damaged)")
     return out
 
 
-def read_exact(fp: IO[bytes], buffer: Any, what: str) -> None:
+def read_exact(fp: Any, buffer: Any, what: str) -> None:  # fp: a binary file with readinto
     """Fill ``buffer`` (a writable bytes-like object) from ``fp``; a short file raises ``EOFError``."""
     view = memoryview(buffer).cast("B")
     done = 0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def write(f: FileLike, tensors: Mapping[str, Tensor]) -> None:
         with atomic_path(f) as tmp:
             st.numpy.save_file(arrays, tmp, metadata=metadata)
     else:
-        f.write(st.numpy.save(arrays, metadata=metadata))
+        cast(IO[bytes], f).write(st.numpy.save(arrays, metadata=metadata))
 
 
 def looks_like(head: bytes) -> bool:

@@ -345,7 +345,7 @@ def _array(record: _TensorRecord, byteorder: str, upcasts: Upcasts) -> np.ndarra
     dtype = record.dtype
     raw = record.storage.bytes()
     count = raw.size // dtype.itemsize
-    typed = raw[: count * dtype.itemsize].view(dtype.raw.newbyteorder(byteorder))
+    typed = raw[: count * dtype.itemsize].view(dtype.raw.newbyteorder(byteorder))  # type: ignore[arg-type]  # "<" or ">"
     size, stride, offset = record.size, record.stride, record.offset
     if 0 in size:
         view = typed[:0].reshape(size)
@@ -391,6 +391,7 @@ def _materialize(obj: Any, byteorder: str, upcasts: Upcasts) -> Any:
         hit = memo.get(id(x))
         if hit is not None:
             return hit[1]
+        out: Any
         if isinstance(x, _TensorRecord):
             out = _tensor(x, byteorder, upcasts)
         elif isinstance(x, _Storage):  # torch.save(storage): its elements as a 1-D tensor

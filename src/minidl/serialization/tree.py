@@ -194,6 +194,8 @@ def read_tree_zip(zf: zipfile.ZipFile, fp: IO[bytes], name: str,
     if meta.get("version") != VERSION:
         raise CheckpointError(name, f"unsupported checkpoint version {meta.get('version')!r} (expected {VERSION})")
     found = meta.get("kind")
+    if not isinstance(found, str):
+        raise CheckpointError(name, f"the checkpoint's kind is {found!r}, not a name")
     if kind is not None and found != kind:
         raise CheckpointError(name, f"expected a {kind!r} checkpoint, found a {found!r} checkpoint")
     return found, _decode(meta["tree"], arrays)
