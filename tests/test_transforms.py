@@ -623,3 +623,13 @@ def test_cifar_pipeline_on_image_folder_jpegs_through_the_dataloader():
     lo = (0 - np.max(CIFAR_MEAN)) / np.min(CIFAR_STD)
     hi = (1 - np.min(CIFAR_MEAN)) / np.min(CIFAR_STD)
     assert lo - 1e-5 <= float(xb.min()) and float(xb.max()) <= hi + 1e-5 and float(xb.std()) > 0.3
+
+
+def test_random_erasing_takes_a_numpy_scalar_value():
+    """A NumPy scalar is a number here as in torchvision: the erased rectangle holds it, the rest is untouched."""
+    x = minidl.zeros(3, 8, 8)
+    out = T.RandomErasing(p=1.0, value=np.float32(0.5), generator=minidl.Generator().manual_seed(0))(x).numpy()
+    erased = out != 0
+    assert erased.any() and np.all(out[erased] == 0.5)
+    rows, cols = np.nonzero(erased[0])
+    assert erased[:, rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()  # one rectangle, all channels

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ def parse_padding(padding: int | Sequence[int], owner: str) -> tuple[int, int, i
     return int(vals[0]), int(vals[1]), int(vals[2]), int(vals[3])
 
 
-def pad_planes(x: np.ndarray, ltrb: Sequence[int], fill: float | Sequence[float] = 0,
+def pad_planes(x: np.ndarray, ltrb: Sequence[int], fill: float | numbers.Real | Sequence[float] = 0,
                padding_mode: str = "constant") -> np.ndarray:
     """Pad the last two axes of ``x`` by ``(left, top, right, bottom)`` (module docstring)."""
     if padding_mode not in PADDING_MODES:

@@ -56,7 +56,7 @@ def pad(img: Any, ltrb: Sequence[int], fill: Any, padding_mode: str) -> Any:
     from PIL import ImageOps
 
     if padding_mode == "constant":
-        out = ImageOps.expand(img, border=tuple(ltrb), fill=parse_fill(fill, img))
+        out = ImageOps.expand(img, border=tuple(ltrb), fill=parse_fill(fill, img))  # type: ignore[arg-type]  # floats: mode F
         if img.mode == "P":
             out.putpalette(img.getpalette())
         return out
@@ -66,7 +66,7 @@ def pad(img: Any, ltrb: Sequence[int], fill: Any, padding_mode: str) -> Any:
     left, top, right, bottom = (max(p, 0) for p in ltrb)
     arr = to_array(img)
     widths = [(top, bottom), (left, right)] + [(0, 0)] * (arr.ndim - 2)
-    return from_array(np.pad(arr, widths, mode=padding_mode), img)
+    return from_array(np.pad(arr, widths, mode=padding_mode), img)  # type: ignore[call-overload]  # mode: a str
 
 
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:

@@ -279,7 +279,7 @@ def pad(img: Any, padding: int | Sequence[int], fill: Any = 0, padding_mode: str
     ``padding_mode`` constant (``fill``), edge, reflect or symmetric (see :mod:`._kernels`)."""
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"pad: padding_mode should be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
-    if fill is not None and not isinstance(fill, numbers.Number | tuple | list):
+    if fill is not None and not isinstance(fill, numbers.Real | tuple | list):
         raise TypeError(f"pad: fill must be a number or a sequence, got {type(fill).__name__}")
     ltrb = parse_padding(padding, "pad")
     return _map(img, "pad", lambda im: _pil.pad(im, ltrb, fill, padding_mode),
@@ -293,8 +293,8 @@ def crop(img: Any, top: int, left: int, height: int, width: int, *, _batched: bo
 
 
 def _pair(size: int | Sequence[int], owner: str) -> tuple[int, int]:
-    if isinstance(size, numbers.Number):
-        return int(size), int(size)
+    if isinstance(size, numbers.Real):
+        return int(float(size)), int(float(size))
     if isinstance(size, Sequence) and len(size) == 1:
         return int(size[0]), int(size[0])
     if isinstance(size, Sequence) and len(size) == 2:
@@ -356,7 +356,7 @@ def vflip(img: Any, *, _batched: bool = False) -> Any:
 def _fill_list(fill: Any, owner: str) -> list[float] | None:
     if fill is None:
         return None
-    if isinstance(fill, numbers.Number):
+    if isinstance(fill, numbers.Real):
         return [float(fill)]
     if isinstance(fill, Sequence):
         return [float(v) for v in fill]
@@ -395,7 +395,7 @@ def rotate(img: Any, angle: float, interpolation: Any = InterpolationMode.NEARES
 
 
 def _shear_pair(shear: Any) -> list[float]:
-    if isinstance(shear, numbers.Number):
+    if isinstance(shear, numbers.Real):
         return [float(shear), 0.0]
     if not isinstance(shear, Sequence) or len(shear) not in (1, 2):
         raise ValueError(f"affine: shear should be a number or a sequence of one or two values, got {shear!r}")

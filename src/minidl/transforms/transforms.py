@@ -21,7 +21,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -90,7 +90,7 @@ class Compose(Transform):
         if not self.batchable:
             raise TypeError(f"Compose: not all transforms have a batched form: {self.transforms}")
         for t in self.transforms:
-            x = t.batch(x)
+            x = cast(Transform, t).batch(x)  # batchable: every transform is a Transform with a batch form
         return x
 
     def __repr__(self) -> str:
@@ -129,7 +129,8 @@ class ConvertImageDtype(Transform):
     def __call__(self, image: Tensor) -> Tensor:
         return F.convert_image_dtype(image, self.dtype)
 
-    batch = __call__
+    def batch(self, x: Tensor) -> Tensor:
+        return self(x)
 
     def __repr__(self) -> str:
         return f"ConvertImageDtype(dtype={self.dtype})"
@@ -187,9 +188,10 @@ class Normalize(Transform):
         self.inplace = inplace
 
     def __call__(self, tensor: Tensor) -> Tensor:
-        return F.normalize(tensor, np.atleast_1d(self.mean), np.atleast_1d(self.std), self.inplace)
+        return F.normalize(tensor, np.atleast_1d(self.mean).tolist(), np.atleast_1d(self.std).tolist(), self.inplace)
 
-    batch = __call__
+    def batch(self, x: Tensor) -> Tensor:
+        return self(x)
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean}, std={self.std})"
@@ -243,8 +245,8 @@ class EvenOdd(Transform):
 
 # ============================================================================================ geometry
 def _setup_size(size: Any, owner: str) -> tuple[int, int]:
-    if isinstance(size, numbers.Number) and not isinstance(size, bool):
-        return int(size), int(size)
+    if isinstance(size, numbers.Real) and not isinstance(size, bool):
+        return int(float(size)), int(float(size))
     if isinstance(size, Sequence) and len(size) == 1:
         return int(size[0]), int(size[0])
     if not isinstance(size, Sequence) or len(size) != 2:
@@ -255,7 +257,7 @@ def _setup_size(size: Any, owner: str) -> tuple[int, int]:
 def _check_fill(fill: Any, owner: str) -> Any:
     if fill is None:
         return 0
-    if not isinstance(fill, Sequence | numbers.Number):
+    if not isinstance(fill, Sequence | numbers.Real):
         raise TypeError(f"{owner}: fill should be either a sequence or a number, got {type(fill).__name__}")
     return fill
 
@@ -310,12 +312,12 @@ _PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
 def _check_padding(padding: Any, fill: Any, padding_mode: str, owner: str) -> None:
-    if not isinstance(padding, numbers.Number | tuple | list):
+    if not isinstance(padding, numbers.Real | tuple | list):
         raise TypeError(f"{owner}: got inappropriate padding arg {padding!r}")
     if isinstance(padding, Sequence) and len(padding) not in (1, 2, 4):
         raise ValueError(f"{owner}: padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} "
                          "element tuple")
-    if not isinstance(fill, numbers.Number | tuple | list):
+    if not isinstance(fill, numbers.Real | tuple | list):
         raise TypeError(f"{owner}: got inappropriate fill arg {fill!r}")
     if padding_mode not in _PADDING_MODES:
         raise ValueError(f"{owner}: padding mode should be either constant, edge, reflect or symmetric, "
@@ -547,7 +549,7 @@ class TenCrop(Transform):
 
 
 def _setup_angle(x: Any, name: str, req_sizes: tuple[int, ...] = (2,)) -> list[float]:
-    if isinstance(x, numbers.Number):
+    if isinstance(x, numbers.Real):
         if x < 0:
             raise ValueError(f"If {name} is a single number, it must be positive.")
         return [-float(x), float(x)]
@@ -684,7 +686,7 @@ class ColorJitter(Transform):
     @staticmethod
     def _check_input(value: Any, name: str, center: float = 1, bound: tuple[float, float] = (0, float("inf")),
                      clip_first_on_zero: bool = True) -> tuple[float, float] | None:
-        if isinstance(value, numbers.Number):
+        if isinstance(value, numbers.Real):
             if value < 0:
                 raise ValueError(f"If {name} is a single number, it must be non negative.")
             value = [center - float(value), center + float(value)]
@@ -765,7 +767,7 @@ class RandomErasing(Transform):
 
     def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33), ratio: Sequence[float] = (0.3, 3.3),
                  value: Any = 0, inplace: bool = False, *, generator: Any = None) -> None:
-        if not isinstance(value, numbers.Number | str | tuple | list):
+        if not isinstance(value, numbers.Real | str | tuple | list):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
@@ -798,7 +800,7 @@ class RandomErasing(Transform):
     def __call__(self, img: Any) -> Any:
         if _rng(self.generator).random() >= self.p:
             return img
-        if isinstance(self.value, int | float):
+        if isinstance(self.value, numbers.Real):  # NumPy scalars too
             value: list[float] | None = [float(self.value)]
         elif isinstance(self.value, str):
             value = None
@@ -827,7 +829,7 @@ class GaussianBlur(Transform):
         self.kernel_size = _setup_size(kernel_size, "GaussianBlur")
         if any(ks <= 0 or ks % 2 == 0 for ks in self.kernel_size):
             raise ValueError("Kernel size value should be an odd and positive number.")
-        if isinstance(sigma, numbers.Number):
+        if isinstance(sigma, numbers.Real):
             if sigma <= 0:
                 raise ValueError("If sigma is a single number, it must be positive.")
             sigma = (sigma, sigma)
