@@ -117,7 +117,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
                         "--epochs)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar, one line per epoch")
-    kinds = {"int": int, "float": float, "str": str, "ints": _number_list(int), "floats": _number_list(float)}
+    kinds: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "ints": _number_list(int),
+                                              "floats": _number_list(float)}
     for opt in OPTIONS:
         kw: dict[str, Any] = {"default": argparse.SUPPRESS, "help": opt.help, "dest": opt.name}
         if opt.metavar:

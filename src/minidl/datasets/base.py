@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -75,9 +75,11 @@ class ImageArrayDataset(Dataset):
             return None
         data, targets = self.data, self.targets
 
-        def fetch(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def fetch(idx: np.ndarray) -> tuple[Any, Any]:
             y = targets[idx]
-            return transform.batch(data[idx]), (y if target_transform is None else target_transform.batch(y))
+            # both are batchable (checked above): Transforms with a batch form
+            batched = cast(Any, transform).batch(data[idx])
+            return batched, (y if target_transform is None else cast(Any, target_transform).batch(y))
 
         return fetch
 

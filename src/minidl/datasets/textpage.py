@@ -87,7 +87,7 @@ def _render(rng: np.random.Generator, font: Any, px: int, height: int, width: in
     leading = rng.uniform(1.5, 2.0) * px
     lines: list[str] = []
     boxes: list[tuple[int, int, int, int]] = []
-    baseline = margin + px
+    baseline: float = margin + px
     while baseline + 0.3 * px < height - margin:
         x, words = float(margin), []
         while True:

@@ -413,10 +413,16 @@ def _getitem(g: Any, inputs: tuple, params: dict, out: Tensor) -> str:
                 continue
             if step < 0:
                 raise UnsupportedError(f"indexing with a negative step ({item}) is not exported")
-            starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+            starts.append(start)
+            ends.append(stop)
+            axes.append(axis)
+            steps.append(step)
         elif isinstance(item, int | np.integer):
             i = int(item) % shape[axis]
-            starts.append(i), ends.append(i + 1), axes.append(axis), steps.append(1)
+            starts.append(i)
+            ends.append(i + 1)
+            axes.append(axis)
+            steps.append(1)
             squeeze.append(axis)
         else:
             raise UnsupportedError(f"indexing with {type(item).__name__} ({item!r}) is not exported; only slices "

@@ -511,6 +511,8 @@ def _resize(ctx: Context, x: list, attrs: dict) -> list:
         raise UnsupportedError(f"mode {mode!r} is not supported (nearest and linear are)")
     if attrs.get("antialias", 0) or attrs.get("axes") is not None or attrs.get("exclude_outside", 0):
         raise UnsupportedError("antialias, axes and exclude_outside are not supported")
+    scales: Any
+    sizes: Any
     if ctx.opset < 11:
         scales, sizes = array(x[1]).astype(np.float64), None
     else:
@@ -559,7 +561,7 @@ def _reduce(fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], axes_input_
             if attrs.get("noop_with_empty_axes", 0):
                 return [x[0]]
             axes = list(range(ndim))
-        axes = tuple(_axis(a, ndim) for a in axes)
+        axes = [_axis(a, ndim) for a in axes]
         if any(np.shape(array(x[0]))[a] == 0 for a in axes):
             raise UnsupportedError("reductions over empty axes are not supported")
         if _constant(x[0]):
@@ -583,10 +585,10 @@ def _variadic(fn: Callable[[Tensor, Tensor], Tensor], numpy_fn: Callable[[Any, A
             for p in parts[1:]:
                 out = numpy_fn(out, np.asarray(p))
             return [out]
-        out = tensor(parts[0])
+        result = tensor(parts[0])
         for p in parts[1:]:
-            out = fn(out, tensor(p))
-        return [out]
+            result = fn(result, tensor(p))
+        return [result]
 
     return run
 

@@ -81,7 +81,7 @@ def _new_figure(figsize: tuple[float, float], dpi: int, layout: str | None = "co
     if len(figsize) != 2 or min(figsize) <= 0 or dpi <= 0:
         raise ValueError(f"figsize must be two positive sizes in inches and dpi positive, "
                          f"got {figsize} at {dpi} dpi")
-    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
+    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)  # type: ignore[arg-type]  # checked by matplotlib
     FigureCanvasAgg(fig)
     return fig
 
@@ -190,7 +190,7 @@ def psnr(a: Any, b: Any, data_range: float = 1.0, *, batch: bool = False) -> flo
         raise ValueError("psnr: batch=True needs inputs with a leading image axis")
     d = x - y
     axes = tuple(range(1, d.ndim)) if batch else None
-    mse = np.mean(d * d, axis=axes)
+    mse = np.asarray(np.mean(d * d, axis=axes))
     positive = mse > 0
     out = np.full(np.shape(mse), np.inf)
     out[positive] = 20.0 * math.log10(float(data_range)) - 10.0 * np.log10(mse[positive])
@@ -682,7 +682,7 @@ def plot_misclassified_per_class(
         label_ax.set_axis_off()
         label_ax.text(0.5, 0.5, f"{_class_name(class_names, c)}\n{wrong.size} of {int(np.sum(t == c))}",
                       ha="center", va="center", fontsize=8)
-        pics = _display_images(imgs[wrong[:k]], fn) if wrong.size else []
+        pics: Any = _display_images(imgs[wrong[:k]], fn) if wrong.size else []
         for j in range(k):
             ax = axes[c, j + 1]
             ax.set_axis_off()
@@ -894,8 +894,9 @@ def plot_decision_boundary(
     for axis, given in enumerate((xlim, ylim)):
         if given is not None and not (len(given) == 2 and given[0] < given[1]):
             raise ValueError(f"{fn}: {'xy'[axis]}lim must be (low, high) with low < high, got {given}")
-        spans.append(tuple(given) if given is not None else (lo[axis] - pad[axis], hi[axis] + pad[axis]))
-    gx, gy = np.linspace(*spans[0], res), np.linspace(*spans[1], res)
+        spans.append((float(given[0]), float(given[1])) if given is not None
+                     else (lo[axis] - pad[axis], hi[axis] + pad[axis]))
+    gx, gy = np.linspace(spans[0][0], spans[0][1], res), np.linspace(spans[1][0], spans[1][1], res)
     xx, yy = np.meshgrid(gx, gy)
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
     out = _model_outputs(predict_fn, np.concatenate([grid, pts]).astype(np.float32), fn)
@@ -960,7 +961,7 @@ def plot_reconstructions(
                          f"got {a.shape} and {b.shape}")
     lo, hi = float(a.min()), float(a.max())
     rng = float(data_range) if data_range is not None else (hi - lo if hi > lo else 1.0)
-    scores = psnr(a, b, rng, batch=True)
+    scores = np.asarray(psnr(a, b, rng, batch=True))
     m = min(max(1, int(n)), a.shape[0])
     top = _display_images(a[:m], fn, lo, hi if hi > lo else lo + 1.0)
     bottom = _display_images(b[:m], fn, lo, hi if hi > lo else lo + 1.0)

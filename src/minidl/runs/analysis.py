@@ -154,7 +154,7 @@ def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
         with Image.open(path) as im:
             im = im.convert("L" if c == 1 else "RGB")
             if im.size != (w, h):
-                im = im.resize((w, h), Image.BILINEAR)
+                im = im.resize((w, h), Image.Resampling.BILINEAR)
             return np.asarray(im, dtype=np.uint8)
     except OSError as e:  # unreadable or not an image (PIL.UnidentifiedImageError is an OSError)
         raise RunError(f"{path}: cannot read the image: {e}") from None

@@ -23,7 +23,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from .._cache import cache_dir, cache_key
 from ..errors import DataError
 from ..tensor import Tensor
 from ..training import predict
+from ..transforms import Transform
 from ..vision import find_letters, word_starts
 from .analysis import load_run
 from .build import eval_transform
@@ -81,7 +82,7 @@ def classify_crops(run: Any, crops: np.ndarray) -> tuple[list[str], np.ndarray]:
     x: Any = Tensor._wrap(np.asarray(crops, dtype=np.float32)[:, None])
     transform = eval_transform(run.meta.get("normalize_mean"), run.meta.get("normalize_std"))
     for step in transform.transforms[1:]:  # the crops are float in [0, 1] already: ToTensor's work is done
-        x = step.batch(x)
+        x = cast(Transform, step).batch(x)
     probs = predict(run.model, x, probs=True)
     best = probs.argmax(axis=1)
     return [run.classes[k] for k in best], probs[np.arange(len(best)), best]

@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from .._atomic import atomic_write_text
 from .._version import __version__
@@ -115,7 +115,7 @@ def run_sweep(spec: SweepSpec | Mapping[str, Any] | str | os.PathLike | None = N
         spec = parse_spec(state["spec"], f"sweep {str(sweep_dir / SWEEP_JSON)!r}")
     else:
         if isinstance(spec, str | os.PathLike):
-            spec = load_spec(spec)
+            spec = load_spec(Path(spec))
         spec = parse_spec(spec)
         sweep_dir = _new_sweep_dir(spec, out)
         state = {"minidl_version": __version__, "spec": spec.to_dict(), "sessions": []}
@@ -355,7 +355,9 @@ def _finalise_stopped(records: dict[str, TrialRecord], spec: SweepSpec) -> None:
     if not todo:
         return
     task = ray.remote(num_cpus=spec.cpus)(finalise_run)
-    refs = [task.remote(str(r.run_dir), r.config, spec.scheduler.kind, max(1, int(spec.cpus))) for r in todo]
+    # todo holds records whose config is set (filtered above)
+    refs = [task.remote(str(r.run_dir), cast(dict[str, Any], r.config), spec.scheduler.kind, max(1, int(spec.cpus)))
+            for r in todo]
     for rec, ref in zip(todo, refs, strict=True):
         try:
             ray.get(ref)

@@ -80,7 +80,7 @@ def write_sweep_report(sweep_dir: Path, spec: SweepSpec, rows: Sequence[Mapping[
     if notes:
         blocks += [Heading(3, "Notes"), Bullets(list(notes))]
     columns = display_columns(spec)
-    table_rows = []
+    table_rows: list[list[Any]] = []
     for row in rows:
         cells: list[Any] = [fmt_value(c, row.get(c)) for c in columns]
         cells[1] = Link(row["trial"], row["report"]) if row.get("report") else row["trial"]
@@ -99,9 +99,10 @@ def write_sweep_report(sweep_dir: Path, spec: SweepSpec, rows: Sequence[Mapping[
     blocks += [Heading(2, "Figures"), *(Figure(caption, path) for caption, path in figures.items())]
     if not figures:
         blocks.append(Para("No figures were drawn."))
+    space: list[list[Any]] = [[k, d.describe()] for k, d in spec.space.items()]
+    space += [[k, f"PBT mutation: {d.describe()}"] for k, d in spec.scheduler.mutations.items()]
     blocks += [Heading(2, "Search space"),
-               Table(["hyperparameter", "domain"], [[k, d.describe()] for k, d in spec.space.items()]
-                     + [[k, f"PBT mutation: {d.describe()}"] for k, d in spec.scheduler.mutations.items()]),
+               Table(["hyperparameter", "domain"], space),
                Heading(2, "Base config"),
                Table(["option", "value"], [[k, fmt_value(k, v)] for k, v in spec.base_config().items()
                                            if k != "out" and v is not None])]
