@@ -1,11 +1,10 @@
-"""Layers, losses and optimizers that belong to issue 10, not issue 9. Those still skipped ("issue 10") wait
-for layers of that issue not yet built; their torch side is checked like every other idiom's."""
+"""Layers, losses and optimizers of the breadth issue (10): each runs under both libraries like every other
+idiom (a layer not built yet would be marked ``skip=`` with the reason)."""
 
 from .harness import Table
 from .sources import EX_DCGAN, EX_HOGWILD_MAIN, EX_MNIST, EX_REGRESSION, EX_WLM_MAIN, EX_WLM_MODEL, TU_DQN
 
 t = Table("issue10")
-SKIP = "not in minidl yet: this layer, loss or optimizer arrives with issue 10"
 
 t.add("smooth_l1_loss", EX_REGRESSION, """
     output = F.smooth_l1_loss(torch.tensor(A), torch.tensor(C))
@@ -41,7 +40,7 @@ t.add("lstm_shapes_and_hidden", EX_WLM_MODEL, """
     output, (h, c) = rnn(torch.tensor(X3[:, :, :4]).repeat(3, 1, 1)[:5], hidden)
     shapes = [output.shape, h.shape, c.shape]
     names = [n for n, _ in rnn.named_parameters()][:4]
-""", "shapes names", skip=SKIP)
+""", "shapes names")
 t.add("clip_grad_norm_", EX_WLM_MAIN, """
     model = nn.Linear(5, 3)
     model.load_state_dict({'weight': torch.tensor(C[:3]), 'bias': torch.tensor(W)})
