@@ -185,6 +185,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 # the families kept in their own modules (their functions are part of this namespace)
 from ._functional_activation import *  # noqa: E402, F403
 from ._functional_activation import __all__ as _activation_all  # noqa: E402
+from ._functional_attention import *  # noqa: E402, F403
+from ._functional_attention import __all__ as _attention_all  # noqa: E402
 from ._functional_conv import *  # noqa: E402, F403
 from ._functional_conv import __all__ as _conv_all  # noqa: E402
 from ._functional_loss import *  # noqa: E402, F403
@@ -198,4 +200,5 @@ from ._functional_sparse import __all__ as _sparse_all  # noqa: E402
 from ._functional_vision import *  # noqa: E402, F403
 from ._functional_vision import __all__ as _vision_all  # noqa: E402
 
-__all__ += _activation_all + _loss_all + _normalization_all + _sparse_all + _conv_all + _pooling_all + _vision_all
+__all__ += (_activation_all + _attention_all + _loss_all + _normalization_all + _sparse_all + _conv_all + _pooling_all
+            + _vision_all)
