@@ -95,6 +95,58 @@ WORKLOADS = [
 ]
 
 
+# ------------------------------------------------------------------------------------- sequence workloads
+@dataclass
+class SequenceWorkload:
+    """A sequence model trained on random (batch, steps, features) data to regress random targets, timed per
+    optimizer step (Adam, MSE): the issue's LSTM (hidden 256, batch 32 x 64 steps) and Transformer layer."""
+
+    name: str
+    build: Callable[[Any], Any]
+    shape: tuple[int, int, int]  # (batch, steps, features)
+
+
+SEQUENCE_WORKLOADS = [
+    SequenceWorkload("lstm", lambda lib: lib.nn.LSTM(256, 256, batch_first=True), (32, 64, 256)),
+    SequenceWorkload("transformer", lambda lib: lib.nn.TransformerEncoderLayer(128, 4, batch_first=True),
+                     (32, 64, 128)),
+]
+
+
+def run_sequence_workload(wl: SequenceWorkload, rounds: int, use_torch: bool) -> tuple[float, float | None]:
+    """Median ms per training step of each library, alternating steps so load changes hit both."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(wl.shape).astype(np.float32)
+    y = rng.standard_normal(wl.shape).astype(np.float32)
+    minidl.manual_seed(0)
+    libs = [minidl, torch] if use_torch else [minidl]
+    models = [wl.build(lib) for lib in libs]
+    if use_torch:  # the same initial weights
+        models[1].load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in models[0].state_dict().items()})
+    steps = []
+    for lib, model in zip(libs, models, strict=True):
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        xs, ys = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+
+        def step(model=model, opt=opt, xs=xs, ys=ys) -> None:
+            opt.zero_grad()
+            out = model(xs)
+            out = out[0] if isinstance(out, tuple) else out
+            ((out - ys) ** 2).mean().backward()
+            opt.step()
+
+        step()  # warm-up
+        steps.append(step)
+    times: list[list[float]] = [[] for _ in libs]
+    for _ in range(rounds):
+        for k, step in enumerate(steps):
+            start = time.perf_counter()
+            step()
+            times[k].append(time.perf_counter() - start)
+    ms = [1e3 * float(np.median(t)) for t in times]
+    return ms[0], (ms[1] if use_torch else None)
+
+
 # ----------------------------------------------------------------------------------------------- measuring
 def load_data(limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fashion-MNIST as float32 in [0, 1], (N, 1, 28, 28), from the full dataset when installed."""
@@ -334,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=3, help="timed epochs per library (after one warm-up)")
     p.add_argument("--steps", type=int, default=None, help="steps per epoch (default: a full epoch)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--workloads", default=",".join(w.name for w in WORKLOADS))
+    p.add_argument("--workloads", default=",".join(w.name for w in [*WORKLOADS, *SEQUENCE_WORKLOADS]))
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--json", help="write the results here")
@@ -387,8 +439,18 @@ def main(argv: list[str] | None = None) -> int:
               f"{fmt(r.ratio, '.2f'):>6} {r.minidl_samples_per_s:>12.0f} {r.minidl_mfu:>8.1%} "
               f"{fmt(r.torch_mfu, '.1%'):>9} {fmt(r.eval_ratio, '.2f'):>10} "
               f"{fmt(r.minidl_peak_mb, '.0f'):>11} {fmt(r.torch_peak_mb, '.0f'):>6}", flush=True)
+    sequence_results = []
+    chosen = [w for w in SEQUENCE_WORKLOADS if w.name in args.workloads.split(",")]
+    if chosen:
+        print(f"\n{'sequence':<12} {'minidl ms/step':>14} {'torch ms/step':>13} {'ratio':>6}")
+    for sw in chosen:
+        ours, theirs = run_sequence_workload(sw, 5 if args.quick else 15, use_torch)
+        ratio = ours / theirs if theirs else None
+        sequence_results.append({"workload": sw.name, "minidl_ms": ours, "torch_ms": theirs, "ratio": ratio})
+        print(f"{sw.name:<12} {ours:>14.1f} {fmt(theirs, '.1f'):>13} {fmt(ratio, '.2f'):>6}", flush=True)
     if args.json:
-        payload = {"threads": args.threads, "gemm_peak_gflops": peak, "results": [asdict(r) for r in results]}
+        payload = {"threads": args.threads, "gemm_peak_gflops": peak, "results": [asdict(r) for r in results],
+                   "sequences": sequence_results}
         atomic_write_text(args.json, json.dumps(payload, indent=2))
     return 0
 

@@ -545,6 +545,9 @@ def _builtin_checks() -> list[GradcheckCase]:
           {"x": (2, 5, 3)}),
         C("local_response_norm_even", lambda x: ops.local_response_norm(x, size=4, alpha=1.0, beta=0.5, k=2.0),
           {"x": (1, 6, 2, 2)}),
+        # ---------------------------------------------------------------- recurrence
+        C("lstm_scan", lambda gx, h0, c0, w: ops.lstm_scan(gx, h0, c0, w),
+          {"gx": (4, 2, 12), "h0": (2, 3), "c0": (2, 3), "w_hh": (12, 3)}),
         # ---------------------------------------------------------------- embeddings
         # (padding_idx and scale_grad_by_freq change the gradient on purpose: tests/test_embedding.py checks them)
         C("embedding", lambda w: ops.embedding(w, np.array([[0, 3, 3], [5, 1, 0]])), {"weight": (6, 4)}),

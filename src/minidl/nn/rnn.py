@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 from .. import functions as fns
+from .. import ops
 from ..errors import ShapeError, UnsupportedError
 from ..tensor import Tensor
 from . import functional as F
@@ -159,17 +160,25 @@ class RNNBase(Module):
                 gx = F.linear(x, w_ih, b_ih)  # every step's input projection in one GEMM
                 k = layer * directions + d
                 h, c = h0[k], (c0[k] if c0 is not None else None)
+                if lstm:  # the whole recurrence as one op (ops.recurrent), the reverse direction on flipped time
+                    assert c is not None
+                    scan = ops.lstm_scan(gx if b_hh is None else gx + b_hh, h, c, w_hh) if not d else \
+                        ops.lstm_scan((gx if b_hh is None else gx + b_hh).flip(0), h, c, w_hh).flip(0)
+                    H = self.hidden_size
+                    outs.append(scan[:, :, :H])
+                    last = scan[0] if d else scan[-1]
+                    hs.append(last[:, :H])
+                    cs.append(last[:, H:])
+                    continue
                 steps = range(x.shape[0] - 1, -1, -1) if d else range(x.shape[0])
                 seq: list[Tensor] = []
                 for t in steps:
-                    h, c = _step(self.mode, gx[t], h, c, w_hh, b_hh)
+                    h, _ = _step(self.mode, gx[t], h, None, w_hh, b_hh)
                     seq.append(h)
                 if d:
                     seq.reverse()
                 outs.append(fns.stack(seq))
                 hs.append(h)
-                if c is not None:
-                    cs.append(c)
             x = outs[0] if directions == 1 else fns.cat(outs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)

@@ -44,6 +44,7 @@ from .loss import (
 from .norm import batch_norm, group_norm, layer_norm, local_response_norm
 from .padding import pad
 from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+from .recurrent import lstm_scan
 from .reduce import amax, amin, cumprod, cumsum, logsumexp, mean, norm, prod, sum
 from .resample import interpolate
 from .shape import (
@@ -79,5 +80,5 @@ __all__ = [
     "conv_transpose2d", "adaptive_max_pool2d", "max_unpool2d", "pad", "interpolate", "unfold", "fold",
     "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "pointwise_losses", "ctc_loss",
+    "pointwise_losses", "ctc_loss", "lstm_scan",
 ]  # fmt: skip
