@@ -145,3 +145,26 @@ def test_errors_name_the_layer():
         nn.LSTM(4, 6, proj_size=2)
     with pytest.raises(ShapeError, match="GRUCell: input has 5 features"):
         nn.GRUCell(4, 6)(minidl.zeros(2, 5))
+
+
+def test_lstm_scan_equals_the_step_by_step_composition(rng):
+    """The fused recurrence against the same LSTM written step by step with autograd (no PyTorch needed)."""
+    from minidl import ops
+    from minidl.nn.rnn import _step
+
+    arrays = [rng.standard_normal(s) for s in ((6, 3, 16), (3, 4), (3, 4), (16, 4))]
+    fused = [minidl.tensor(a, requires_grad=True) for a in arrays]
+    stepped = [minidl.tensor(a, requires_grad=True) for a in arrays]
+    out = ops.lstm_scan(*fused)
+    gx, h, c, w = stepped
+    states = []
+    for t in range(6):
+        h, c = _step("LSTM", gx[t], h, c, w, None)
+        states.append(minidl.cat([h, c], -1))
+    ref = minidl.stack(states)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    upstream = minidl.tensor(rng.standard_normal(tuple(out.shape)))
+    (out * upstream).sum().backward()
+    (ref * upstream).sum().backward()
+    for a, b in zip(fused, stepped, strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)

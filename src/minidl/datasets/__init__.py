@@ -21,6 +21,7 @@ the DataLoader a batched fast path.
 
 from .base import ImageArrayDataset
 from .characters import SyntheticCharacters
+from .chartext import CharSequences, docstring_text
 from .cifar import CIFAR10
 from .digits import Digits
 from .download import ChecksumError, DownloadError
@@ -40,5 +41,5 @@ __all__ = [
     "load_embedded", "make_xor", "make_moons", "make_spirals", "make_blobs", "get", "register", "available",
     "read_idx", "write_idx", "DownloadError", "ChecksumError",
     "SyntheticCharacters", "SyntheticTextPage", "TextPage", "photo_like", "NIST36", "ImageLabelFolder",
-    "write_image_label_folder", "SyntheticGaze", "Digits",
+    "write_image_label_folder", "SyntheticGaze", "Digits", "CharSequences", "docstring_text",
 ]  # fmt: skip
