@@ -153,3 +153,27 @@ def test_errors():
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(ShapeError, match="do not fit"):
         F.scaled_dot_product_attention(minidl.zeros(2, 3, 4), minidl.zeros(2, 5, 3), minidl.zeros(2, 5, 3))
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_decoder_transformer_matches_torch(norm_first, rng):
+    tt = torch.nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, norm_first=norm_first).double()
+    mt = nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, norm_first=norm_first, dtype=minidl.float64)
+    assert repr(mt) == repr(tt)
+    _copy(mt, tt)
+    src, tgt = rng.standard_normal((7, 3, 16)), rng.standard_normal((5, 3, 16))
+    pad = np.zeros((3, 7), bool)
+    pad[2, 5:] = True
+    masks = (nn.Transformer.generate_square_subsequent_mask(5, dtype=minidl.float64),
+             torch.nn.Transformer.generate_square_subsequent_mask(5).double())
+    np.testing.assert_array_equal(masks[0].numpy(), masks[1].numpy())
+    results = []
+    for lib, module, mask in ((minidl, mt, masks[0]), (torch, tt, masks[1])):
+        s, t = lib.tensor(src, requires_grad=True), lib.tensor(tgt, requires_grad=True)
+        out = module(s, t, tgt_mask=mask, src_key_padding_mask=lib.tensor(pad), memory_key_padding_mask=lib.tensor(pad))
+        (out * _upstream(out, lib)).sum().backward()
+        results.append([out, s.grad, t.grad, *[p.grad for p in module.parameters()]])
+    for a, b in zip(*results, strict=True):
+        _close(a, b, 1e-9)
