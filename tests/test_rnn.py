@@ -168,3 +168,24 @@ def test_lstm_scan_equals_the_step_by_step_composition(rng):
     (ref * upstream).sum().backward()
     for a, b in zip(fused, stepped, strict=True):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@requires_torch
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True}, {"padding_value": -1.0, "padding_side": "left"}])
+def test_pad_sequence_matches_torch(kw, rng):
+    from torch.nn.utils.rnn import pad_sequence as torch_pad
+
+    from minidl.nn.utils.rnn import pad_sequence
+
+    arrays = [rng.standard_normal((n, 3)) for n in (4, 2, 5)]
+    ours = [minidl.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    a, b = pad_sequence(ours, **kw), torch_pad(theirs, **kw)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    w = _weights(a.numel()).reshape(tuple(a.shape))
+    (a * minidl.tensor(w)).sum().backward()
+    (b * torch.tensor(w)).sum().backward()
+    for x, y in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())
+    with pytest.raises(ShapeError, match="pad_sequence: sequence 1"):
+        pad_sequence([minidl.zeros(2, 3), minidl.zeros(2, 4)])

@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as fns
-from ..autograd.grad_mode import no_grad
-from ..backend import xp
-from ..tensor import Tensor, _counter
+from ... import functions as fns
+from ...autograd.grad_mode import no_grad
+from ...backend import xp
+from ...tensor import Tensor, _counter
+from . import rnn  # noqa: E402 - nn.utils.rnn.pad_sequence, as in PyTorch
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "evaluating"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "evaluating", "rnn"]
 
 
 @contextlib.contextmanager
