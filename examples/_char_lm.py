@@ -7,6 +7,7 @@ gets)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from typing import Any
@@ -88,3 +89,19 @@ def report(result: dict[str, Any], name: str, prompt: str) -> None:
     print(f"{name}: unigram entropy {h:.3f} nats; last 50 training steps {np.mean(losses[-50:]):.3f} nats; "
           f"held-out text {result['val_loss']:.3f} nats ({result['val_loss'] / h:.0%} of the unigram entropy)")
     print("sample:", sample(result["model"], result["data"], prompt))
+
+
+def main(description: str, name: str, build: Callable[[int, argparse.Namespace], minidl.nn.Module],
+         options: dict[str, int], lr: float, argv: list[str] | None = None) -> dict[str, Any]:
+    """The examples' command line: ``--steps``, ``--lr``, ``--seed`` and the model's own integer ``options``
+    (name -> default), then training, the report and a sample."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--steps", type=int, default=600)
+    for option, default in options.items():
+        p.add_argument(f"--{option}", type=int, default=default)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    result = train(lambda vocab: build(vocab, args), steps=args.steps, seed=args.seed, lr=args.lr)
+    report(result, name, "The gradient of ")
+    return result

@@ -11,10 +11,8 @@ sample.
 
 from __future__ import annotations
 
-import argparse
-
+import _char_lm
 import numpy as np
-from _char_lm import report, train
 
 import minidl
 import minidl.nn as nn
@@ -38,17 +36,9 @@ class CharTransformer(nn.Module):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=600)
-    p.add_argument("--d-model", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    result = train(lambda vocab: CharTransformer(vocab, d_model=args.d_model, layers=args.layers), steps=args.steps,
-                   seed=args.seed, lr=args.lr)
-    report(result, "Transformer", "The gradient of ")
-    return result
+    return _char_lm.main(__doc__.splitlines()[0], "Transformer",
+                         lambda vocab, a: CharTransformer(vocab, d_model=a.d_model, layers=a.layers),
+                         {"d-model": 128, "layers": 2}, 1e-3, argv)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ loss of ignoring context) and a sample.
 
 from __future__ import annotations
 
-import argparse
-
-from _char_lm import report, train
+import _char_lm
 
 import minidl
 import minidl.nn as nn
@@ -31,17 +29,9 @@ class CharLSTM(nn.Module):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=600)
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    result = train(lambda vocab: CharLSTM(vocab, hidden=args.hidden, layers=args.layers), steps=args.steps,
-                   seed=args.seed, lr=args.lr)
-    report(result, "LSTM", "The gradient of ")
-    return result
+    return _char_lm.main(__doc__.splitlines()[0], "LSTM",
+                         lambda vocab, a: CharLSTM(vocab, hidden=a.hidden, layers=a.layers),
+                         {"hidden": 256, "layers": 2}, 3e-3, argv)
 
 
 if __name__ == "__main__":
