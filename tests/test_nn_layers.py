@@ -379,3 +379,12 @@ def test_layers_reject_bad_arguments_and_inputs():
         nn.BatchNorm1d(3)(minidl.zeros(1, 3))
     assert nn.Linear(2, 2, dtype=np.float64).weight.dtype == np.float64
     assert nn.BatchNorm2d(2, dtype=minidl.float64).running_var.dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float16"])
+def test_linear_refuses_an_input_of_another_dtype(dtype):
+    """PyTorch raises for a float64, integer or float16 input to a float32 Linear; minidl did a silent cast."""
+    layer = nn.Linear(4, 3)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype"):
+        layer(minidl.zeros(2, 4, dtype=getattr(minidl, dtype)))
+    assert layer.double()(minidl.zeros(2, 4, dtype=minidl.float64)).dtype == minidl.float64

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ops
+from ..errors import DTypeError
 from ..tensor import Tensor
 from ._functional_args import _array, _check_reduction, _check_tensor, legacy_reduction, maybe_inplace
 from ._functional_loss import _check_size
@@ -21,8 +22,13 @@ __all__ = [
 ]  # fmt: skip
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x Wᵀ + b, weight of shape (out_features, in_features)."""
+    """y = x Wᵀ + b, weight of shape (out_features, in_features). Input, weight and bias share one dtype, as
+    PyTorch requires (a float64 or integer input to a float32 layer is an error, not a silent cast)."""
     _check_tensor("linear", input)
+    dts = [t.dtype for t in (input, weight, bias) if isinstance(t, Tensor)]
+    if any(d != dts[0] for d in dts):
+        raise DTypeError(f"linear: mat1 and mat2 must have the same dtype, but got {', '.join(map(str, dts))} "
+                         "(input, weight, bias); convert the input, e.g. x.float(), or the layer, e.g. .double()")
     return ops.linear(input, weight, bias)
 
 
