@@ -248,3 +248,16 @@ def test_any_tree_round_trips(tree) -> None:
     with tempfile.TemporaryDirectory() as d:
         back = load_tree(save_tree(os.path.join(d, "t.npz"), {"root": tree}))["root"]
     _same(tree, back, equal_nan=True)  # hypothesis draws NaN entries into float arrays
+
+
+@pytest.mark.parametrize("epoch", [-5, "abc", 2.5, True])
+def test_a_checkpoint_with_an_impossible_epoch_is_refused(tmp_path, epoch):
+    """A trainer checkpoint's epoch counts finished epochs; -5 used to be accepted and 'abc' to crash later."""
+    model = minidl.nn.Linear(2, 2)
+    good = save_checkpoint(tmp_path / "good.npz", model, epoch=3)
+    assert load_checkpoint(good)["epoch"] == 3
+    tree = load_tree(good, kind="trainer")
+    tree["epoch"] = epoch
+    save_tree(tmp_path / "bad.npz", tree, kind="trainer")
+    with pytest.raises(CheckpointError, match="not a count of finished epochs"):
+        load_checkpoint(tmp_path / "bad.npz")

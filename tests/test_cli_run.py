@@ -546,3 +546,13 @@ def test_gradcheck_model_detects_a_wrong_backward(monkeypatch, capsys):
     assert status == {"conv1.weight": "ok", "conv1.bias": "ok", "conv2.weight": "ok", "conv2.bias": "ok",
                       "fc1.weight": "FAIL", "fc1.bias": "ok", "fc2.weight": "FAIL", "fc2.bias": "ok"}
     assert "FAILED: 2 of 8 parameters" in out
+
+
+def test_out_naming_a_file_is_a_one_line_error(tmp_path, capsys):
+    """``--out`` pointing at an existing file used to end in a FileExistsError traceback."""
+    target = tmp_path / "afile"
+    target.write_text("not a run")
+    assert cli.main(["train", "--epochs", "1", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a directory" in err and "Traceback" not in err
+    assert target.read_text() == "not a run"  # untouched

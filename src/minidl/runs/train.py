@@ -219,6 +219,8 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     """
     out = out or sys.stdout
     run_dir = Path(cfg.out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"--out {str(run_dir)!r} is a file, not a directory; choose a directory for the run")
     if resume_from is None and (run_dir / A.CONFIG_JSON).exists():
         raise RunError(f"{str(run_dir)!r} already holds a run; choose another --out, or continue it with "
                        f"--resume {run_dir}")

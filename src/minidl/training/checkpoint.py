@@ -179,8 +179,13 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """The tree of a trainer checkpoint (keys model, optim, sched, rng, epoch, history, config, classes, extra)."""
-    return load_tree(path, kind="trainer")
+    """The tree of a trainer checkpoint (keys model, optim, sched, rng, epoch, history, config, classes, extra).
+    The epoch (the number of finished epochs) must be an integer >= 0."""
+    tree = load_tree(path, kind="trainer")
+    epoch = tree.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(path, f"its epoch is {epoch!r}, not a count of finished epochs (an integer >= 0)")
+    return tree
 
 
 def restore_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any = None, scheduler: Any = None,
