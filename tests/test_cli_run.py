@@ -556,3 +556,14 @@ def test_out_naming_a_file_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "is a file, not a directory" in err and "Traceback" not in err
     assert target.read_text() == "not a run"  # untouched
+
+
+def test_a_resume_that_cannot_load_leaves_the_run_untouched(run_dir, capsys):
+    """--resume with a model the checkpoint does not fit used to rewrite config.json, run.json and summary.txt
+    before failing, after which `minidl eval` could not read the run."""
+    files = ["config.json", "config.toml", "run.json", "summary.txt"]
+    before = {name: (run_dir / name).read_bytes() for name in files}
+    assert cli.main(["train", "--resume", str(run_dir), "--model", "mlp"]) == 2
+    assert "model state does not match" in capsys.readouterr().err
+    assert {name: (run_dir / name).read_bytes() for name in files} == before
+    assert cli.main(["eval", str(run_dir)]) == 0

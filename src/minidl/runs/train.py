@@ -29,7 +29,15 @@ from .._atomic import atomic_write_text
 from .._version import __version__
 from ..report._util import fmt_duration
 from ..report.summary import summary as model_summary
-from ..training import Callback, CheckpointError, History, ProgressBar, Trainer, load_checkpoint
+from ..training import (
+    Callback,
+    CheckpointError,
+    History,
+    ProgressBar,
+    Trainer,
+    load_checkpoint,
+    restore_checkpoint,
+)
 from . import artifacts as A
 from .build import (
     Data,
@@ -242,6 +250,8 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     n_params = sum(p.numel() for p in model.parameters())
     summary = model_summary(model, data.input_shape)
 
+    if resume_from is not None:  # a checkpoint that does not fit fails here, before the run's files are touched
+        restore_checkpoint(resume_from, model, optimizer, scheduler, restore_rng=False)
     run_dir.mkdir(parents=True, exist_ok=True)
     A.write_json(run_dir / A.CONFIG_JSON, dict(cfg))
     atomic_write_text(run_dir / A.CONFIG_TOML, to_toml(cfg, header=(
