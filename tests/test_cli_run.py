@@ -567,3 +567,19 @@ def test_a_resume_that_cannot_load_leaves_the_run_untouched(run_dir, capsys):
     assert "model state does not match" in capsys.readouterr().err
     assert {name: (run_dir / name).read_bytes() for name in files} == before
     assert cli.main(["eval", str(run_dir)]) == 0
+
+
+def test_training_through_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    """`--optimizer sgd --lr 1e3` used to run every epoch through NaN and overwrite the checkpoint, the best state
+    and model.npz with NaN, exiting 0."""
+    out = tmp_path / "nan"
+    argv = ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "1e3", "--epochs", "3", "--no-progress",
+            "--out", str(out)]
+    with pytest.warns(RuntimeWarning):  # NumPy's overflow on the way to inf
+        code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "training stopped at epoch 1, step" in err and "smaller learning rate" in err
+    assert "training stopped" in (out / "error.txt").read_text()
+    assert not (out / "model.npz").exists() and not (out / "checkpoint.npz").exists()
+    assert (out / "history.json").exists()  # the metrics up to the failure are kept

@@ -597,3 +597,36 @@ def test_cnn_learns_fashion_mnist_slice(fashion_slice, factory, epochs: int) -> 
     first, last = np.mean(hist.loss[:4]), np.mean(hist.loss[-4:])
     assert last < 0.8 * first
     assert hist.val_acc[-1] > 0.3  # chance is 0.1
+
+
+def _poisoned_loader(bad_batch: int = 2):
+    """8 batches of a learnable problem; batch ``bad_batch`` has a NaN input (its loss and gradients are NaN)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    x[8 * bad_batch] = np.nan
+    ds = minidl.utils.data.TensorDataset(minidl.tensor(x), minidl.tensor(y))
+    return minidl.utils.data.DataLoader(ds, batch_size=8)
+
+
+@pytest.mark.parametrize("policy", ["stop", "skip", "ignore"])
+def test_a_nonfinite_batch_stops_skips_or_is_ignored(policy, tmp_path):
+    minidl.manual_seed(0)
+    model = minidl.nn.Linear(3, 2)
+    trainer = minidl.training.Trainer(progress=False, monitor="train_loss", on_nonfinite=policy)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    ckpt = tmp_path / "ckpt.npz"
+    if policy == "stop":
+        with pytest.raises(minidl.errors.NumericalError, match="epoch 1, step 3: the loss is nan"):
+            trainer.fit(model, _poisoned_loader(), optimizer=opt, epochs=2, checkpoint=ckpt)
+        assert np.isfinite(model.weight.detach().numpy()).all()  # the bad step never reached the weights
+        assert not ckpt.exists()  # no epoch finished: no checkpoint written from a bad state
+        assert isinstance(minidl.errors.NumericalError("x"), RuntimeError)
+        return
+    trainer.fit(model, _poisoned_loader(), optimizer=opt, epochs=2, checkpoint=ckpt)
+    finite = np.isfinite(model.weight.detach().numpy()).all()
+    if policy == "skip":
+        assert finite and trainer.skipped_batches == 2  # once per epoch
+        assert np.isfinite(trainer.history.metrics["train_loss"]).all()
+    else:  # "ignore": PyTorch's behaviour, the NaN reaches the weights
+        assert not finite and trainer.skipped_batches == 0

@@ -135,6 +135,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 @_user_errors("train")
 def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Train a run and write its directory (see :mod:`minidl.runs.artifacts`); Ctrl-C saves a checkpoint."""
+    from .errors import NumericalError
     from .runs import TrainingInterrupted, resolve_run_config, train_run
     from .runs.config import OPTIONS
 
@@ -145,6 +146,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
     cfg, ckpt = resolve_run_config(args.config, overrides, args.resume)
     try:
         train_run(cfg, ckpt, progress=args.progress, out=out)
+    except NumericalError as e:
+        print(f"minidl train: {e}", file=sys.stderr)
+        return EXIT_FAIL
     except TrainingInterrupted as e:
         if e.checkpoint is None:
             print(f"minidl train: interrupted in epoch {e.epoch + 1}; no checkpoint was saved yet",

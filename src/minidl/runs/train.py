@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from .. import random as mrandom
 from .._atomic import atomic_write_text
 from .._version import __version__
+from ..errors import NumericalError
 from ..report._util import fmt_duration
 from ..report.summary import summary as model_summary
 from ..training import (
@@ -275,7 +276,7 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     has_val = data.val is not None
     kind = "acc" if spec.task == "classification" else "loss"
     trainer = Trainer(progress=progress, log_every=50, monitor=f"{'val' if has_val else 'train'}_{kind}",
-                      config=dict(cfg))
+                      config=dict(cfg), on_nonfinite=cfg.get("on_nonfinite") or "stop")
     stop = _StopOnInterrupt(out)
     run_callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)]
     if tuning.frozen_norms:
@@ -295,6 +296,11 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         history = trainer.fit(model, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
                               scheduler=scheduler, epochs=cfg.epochs, callbacks=run_callbacks, resume=resume_from,
                               checkpoint=ckpt)
+    except NumericalError as e:  # the epoch's metrics so far, and what happened, stay in the run directory
+        A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
+        atomic_write_text(run_dir / "error.txt", f"{e}\n")
+        kept = f"; the last good checkpoint is {ckpt}" if ckpt.is_file() else "; no epoch had finished"
+        raise NumericalError(f"{e}{kept}") from None
     except KeyboardInterrupt as e:
         saved: Path | None = None
         if isinstance(e, _CleanStop):  # stopped at a batch boundary: this exact point can be resumed
@@ -320,6 +326,10 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         notes = tuning.notes() + notes
     if stop.requested:
         notes.append("Ctrl-C was pressed after the last batch; training had finished and was kept.")
+    if trainer.skipped_batches:
+        metrics["skipped_batches"] = trainer.skipped_batches
+        notes.append(f"{trainer.skipped_batches} batches had a NaN or infinite loss or gradient and were skipped "
+                     "(on_nonfinite = 'skip').")
     title = f"{cfg.model} on {cfg.dataset}"
     write_run_report(run_dir, title, dict(cfg), str(summary), metrics, history, per_class, figures, notes)
     _print_result(out, run_dir, metrics, elapsed)

@@ -30,6 +30,7 @@ then continues with the next epoch: the final weights are bitwise identical to t
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -38,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import NumericalError
 from ..functions import as_tensor
 from ..nn import functional as F
 from ..nn.utils import evaluating
@@ -86,6 +88,21 @@ def _default_step(model: Any, loss_fn: LossFn | None, batch: Any, input_key: str
     inputs, target = unpack_batch(batch, input_key, target_key, where)
     output = model(*inputs)
     return {"loss": loss_fn(output, target), "output": output, "target": target, "size": len(inputs[0])}
+
+
+#: what Trainer.fit does with a batch whose loss or gradient is NaN or infinite
+NONFINITE_POLICIES = ("stop", "skip", "ignore")
+
+
+def _grads_finite(optimizer: Any) -> bool:
+    """Whether every gradient the optimizer would apply is finite (one reduction per parameter: the sum of an
+    array is finite exactly when its elements are, barring an overflow that is itself a blow-up)."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            g = p.grad
+            if g is not None and not np.isfinite(g._data.sum()):
+                return False
+    return True
 
 
 def _batch_size(batch: Any) -> int:
@@ -212,6 +229,11 @@ class Trainer:
         ``best_state``.
     restore_best:
         load ``best_state`` into the model when training ends.
+    on_nonfinite:
+        a batch whose loss or gradient is NaN or infinite: ``'stop'`` (default) raises
+        :class:`~minidl.errors.NumericalError` naming the epoch and step before the weights see it, so the
+        last checkpoint keeps the last good state; ``'skip'`` leaves the weights alone for that batch and
+        counts it in ``skipped_batches``; ``'ignore'`` applies it, as PyTorch would.
     config:
         JSON-able run settings (hyperparameters, data options) stored in every checkpoint's ``config``.
     plateau_metric:
@@ -227,7 +249,12 @@ class Trainer:
     def __init__(self, progress: bool = True, log_every: int = 100, monitor: str = "val_acc", mode: str = "auto",
                  restore_best: bool = False, plateau_metric: str | None = None,
                  config: Mapping[str, Any] | None = None, input_key: str = "input",
-                 target_key: str | None = "target") -> None:
+                 target_key: str | None = "target", on_nonfinite: str = "stop") -> None:
+        if on_nonfinite not in NONFINITE_POLICIES:
+            raise ValueError(f"Trainer: on_nonfinite must be one of {', '.join(NONFINITE_POLICIES)}, got "
+                             f"{on_nonfinite!r}")
+        self.on_nonfinite = on_nonfinite
+        self.skipped_batches = 0
         self.progress = progress
         self.input_key = input_key
         self.target_key = target_key
@@ -343,13 +370,28 @@ class Trainer:
             loss, n, c = _step_result(self.training_step(batch), batch, "Trainer.training_step")
             optimizer.zero_grad()
             loss.backward()
-            optimizer.step()
             value = float(loss.item())
+            if self.on_nonfinite != "ignore" and not (math.isfinite(value) and _grads_finite(optimizer)):
+                if self.on_nonfinite == "stop":
+                    what = f"the loss is {value}" if not math.isfinite(value) else "a gradient is NaN or infinite"
+                    lr = optimizer.param_groups[0].get("lr")
+                    raise NumericalError(
+                        f"training stopped at epoch {self.epoch + 1}, step {i + 1}: {what}. The weights were not "
+                        f"updated with it; the last checkpoint holds the last good state. Try a smaller learning "
+                        f"rate (now {lr}) or check the scale of the inputs (on_nonfinite='skip' skips such "
+                        "batches instead)")
+                self.skipped_batches += 1  # "skip": this batch leaves the weights (and the epoch's means) alone
+                continue
+            optimizer.step()
             correct = None if c is None or correct is None else correct + c
             seen += n
             loss_sum += value * n
             self.history.log_batch(value)
             cbs.on_batch_end(i, {"loss": value, "acc": None if c is None else c / n, "size": n})
+        if seen == 0 and self.skipped_batches:
+            raise NumericalError(f"training stopped at epoch {self.epoch + 1}: every batch had a NaN or infinite loss "
+                                 f"or gradient and was skipped ({self.skipped_batches} skipped so far); the weights "
+                                 "have blown up: lower the learning rate")
         if seen == 0:
             raise ValueError("Trainer.fit: the training loader yielded no samples")
         return {"train_loss": loss_sum / seen, "train_acc": None if correct is None else correct / seen}
