@@ -564,7 +564,7 @@ def test_a_resume_that_cannot_load_leaves_the_run_untouched(run_dir, capsys):
     files = ["config.json", "config.toml", "run.json", "summary.txt"]
     before = {name: (run_dir / name).read_bytes() for name in files}
     assert cli.main(["train", "--resume", str(run_dir), "--model", "mlp"]) == 2
-    assert "model state does not match" in capsys.readouterr().err
+    assert "--model 'mlp' (the run has 'lenet5')" in capsys.readouterr().err
     assert {name: (run_dir / name).read_bytes() for name in files} == before
     assert cli.main(["eval", str(run_dir)]) == 0
 
@@ -583,3 +583,12 @@ def test_training_through_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path,
     assert "training stopped" in (out / "error.txt").read_text()
     assert not (out / "model.npz").exists() and not (out / "checkpoint.npz").exists()
     assert (out / "history.json").exists()  # the metrics up to the failure are kept
+
+
+def test_resume_refuses_flags_that_would_change_the_run(run_dir, capsys):
+    """`--resume R --epochs 4 --lr 1000` used to train on the old schedule while recording lr 1000."""
+    config = (run_dir / "config.json").read_bytes()
+    assert cli.main(["train", "--resume", str(run_dir), "--epochs", "4", "--lr", "1000", "--batch-size", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size 7" in err and "--lr 1000.0" in err and "Pass only --epochs N" in err
+    assert "Traceback" not in err and (run_dir / "config.json").read_bytes() == config

@@ -118,6 +118,22 @@ def _default_out(model: str) -> Path:
     return out
 
 
+#: settings a resumed run may change: a longer run, where it lives, and how it treats a NaN batch
+RESUME_MAY_CHANGE = frozenset({"epochs", "out", "on_nonfinite"})
+
+
+def _refuse_changes(resumed: Mapping[str, Any], values: Mapping[str, Any], given: set[str]) -> None:
+    """A resumed run continues as it was configured: a flag or config file that changes any other setting is
+    refused, naming each, instead of being recorded while the checkpoint's schedule and model carry on."""
+    changed = [name for name in sorted(given - RESUME_MAY_CHANGE)
+               if name in values and values[name] != resumed.get(name, values[name])]
+    if changed:
+        listing = ", ".join(f"--{name.replace('_', '-')} {values[name]!r} (the run has {resumed[name]!r})"
+                            for name in changed)
+        raise RunError(f"--resume continues a run with its own settings; these differ: {listing}. Pass only "
+                       "--epochs N to train it longer, or start a new run with --out")
+
+
 def resolve_run_config(config_file: str | None, overrides: Mapping[str, Any], resume: str | None
                        ) -> tuple[RunConfig, Path | None]:
     """The run's config: defaults < the resumed run's config < ``config_file`` < ``overrides`` (flags).
@@ -138,11 +154,14 @@ def resolve_run_config(config_file: str | None, overrides: Mapping[str, Any], re
         from_file = load_config_file(config_file)
         values.update(from_file)
         given.update(from_file)
+    resumed = dict(values)
     for name, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(values.get(name), Mapping):
             value = {**values[name], **value}  # flags add to a table (model_args) rather than replace it
         values[name] = value
     given.update(overrides)
+    if resume is not None:
+        _refuse_changes(resumed, values, given)
     cfg = resolve(values, given)
     if cfg.out is None:
         cfg["out"] = str(_default_out(cfg.model))
