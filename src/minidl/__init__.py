@@ -38,7 +38,7 @@ from .dtypes import (
     short,
     uint8,
 )
-from .errors import MinidlError
+from .errors import CheckpointError, ConfigError, DataError, DTypeError, MinidlError, NumericalError, ShapeError
 from .functions import *  # noqa: F403  (the torch.* function namespace)
 from .functions import __all__ as _functions_all
 from .functions.reduction import return_types
@@ -100,6 +100,7 @@ from .serialization import load, save  # noqa: E402  (minidl.save, minidl.load)
 
 __all__ = [
     "__version__", "Tensor", "Size", "dtype", "device", "Generator", "MinidlError",
+    "ShapeError", "DTypeError", "DataError", "CheckpointError", "ConfigError", "NumericalError",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
     "float16", "half", "float32", "float", "float64", "double", "bfloat16", "uint8", "int8", "int16", "short",

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-__all__ = ["atomic_path", "atomic_open", "atomic_write_text", "atomic_write_bytes", "open_temp_beside"]
+__all__ = ["atomic_path", "atomic_open", "atomic_write_text", "atomic_write_bytes", "open_temp_beside",
+           "remove_stale_temps"]
 
 PathLike = str | os.PathLike
 
@@ -55,6 +57,27 @@ def open_temp_beside(dest: PathLike, suffix: str = ".tmp") -> tuple[BinaryIO, Pa
             continue
         return os.fdopen(fd, "wb"), tmp
     raise FileExistsError(f"atomic write of {str(dest)!r}: could not create a unique temporary file beside it")
+
+
+#: the names :func:`open_temp_beside` gives with the default suffix: ``.<name>.<16 hex digits>.tmp``
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")
+
+
+def remove_stale_temps(directory: PathLike) -> list[Path]:
+    """Delete the temporary files a writer killed mid-write (SIGKILL, power loss) left in ``directory``.
+
+    Only names of :func:`open_temp_beside`'s pattern are touched. Call it when a program that owns the
+    directory starts (``minidl train`` does for its run directory): a writer still running there would lose
+    its temporary file. Returns the paths removed.
+    """
+    removed = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(directory):
+            if entry.is_file(follow_symlinks=False) and _TEMP_NAME.fullmatch(entry.name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def _fsync_file(path: Path) -> None:

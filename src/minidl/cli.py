@@ -18,11 +18,14 @@ matching nothing), 130 training interrupted with Ctrl-C (after saving a checkpoi
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -117,6 +120,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
                         "--epochs)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar, one line per epoch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start again, in the same --out directory, a run stopped before it saved any weights")
     kinds: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "ints": _number_list(int),
                                               "floats": _number_list(float)}
     for opt in OPTIONS:
@@ -145,20 +150,30 @@ def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
         overrides["model_args"] = _model_args(overrides["model_args"])
     cfg, ckpt = resolve_run_config(args.config, overrides, args.resume)
     try:
-        train_run(cfg, ckpt, progress=args.progress, out=out)
+        train_run(cfg, ckpt, progress=args.progress, out=out, overwrite=args.overwrite)
     except NumericalError as e:
         print(f"minidl train: {e}", file=sys.stderr)
         return EXIT_FAIL
     except TrainingInterrupted as e:
-        if e.checkpoint is None:
-            print(f"minidl train: interrupted in epoch {e.epoch + 1}; no checkpoint was saved yet",
-                  file=sys.stderr)
-        else:
-            print(f"minidl train: interrupted in epoch {e.epoch + 1} after {e.iterations} iterations; "
-                  f"checkpoint saved to {e.checkpoint}\nresume with: minidl train --resume {e.run_dir}",
-                  file=sys.stderr)
+        print(f"minidl train: {_interrupted_message(e)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _interrupted_message(e: Any) -> str:
+    """What a Ctrl-C left behind, from the checkpoint actually on disk (:class:`~minidl.runs.TrainingInterrupted`)."""
+    epochs = e.epochs if e.epochs is not None else e.epoch + 1
+    where = (f"in epoch {e.epoch + 1} after {e.iterations} iterations" if e.epoch < epochs
+             else f"after the last epoch ({epochs}), while its checkpoint was being written")
+    if e.checkpoint is None:
+        return (f"interrupted {where}; no checkpoint was saved yet: start the run again with "
+                f"--out {e.run_dir} --overwrite")
+    if e.clean:
+        held = f"checkpoint saved to {e.checkpoint}"
+    else:
+        held = (f"the checkpoint {e.checkpoint} holds the state after epoch {e.saved_epochs}" if e.saved_epochs
+                else f"the checkpoint {e.checkpoint} holds the state before the first epoch ended")
+    return f"interrupted {where}; {held}\nresume with: minidl train --resume {e.run_dir}"
 
 
 # ------------------------------------------------------------------------------------------ eval
@@ -589,6 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``minidl`` argument parser with one subparser per entry of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(prog="minidl", description="minidl: deep learning from scratch on NumPy.")
     parser.add_argument("--version", action="version", version=f"minidl {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (also accepted after the command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, declare, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
@@ -598,7 +615,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``minidl`` with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    """Run ``minidl`` with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    Every error is one line on stderr, ``minidl COMMAND: error: ...``: exit 2 for a usage error (a bad option,
+    name, value or input file), 1 for a failure while running (a NaN loss, a full disk, a bug), 130 for
+    Ctrl-C. ``--debug`` anywhere on the line (or ``MINIDL_DEBUG=1``) shows the traceback instead.
+    """
+    as_program = argv is None  # the process is this command's: its warnings are shown as our one-liners
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("MINIDL_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -608,11 +634,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     keep_freed_memory()  # the command owns its process: let training reuse freed blocks (minidl.ops._memory)
+    with _one_line_warnings(args.command) if as_program else contextlib.nullcontext():
+        try:
+            return args.run(args)
+        except KeyboardInterrupt:  # outside training (which saves a checkpoint first): stop quietly
+            print(f"minidl {args.command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # output piped into a reader that stopped early (`minidl gradcheck | head`)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # silence the flush at exit
+            return EXIT_FAIL
+        except Exception as exc:
+            if debug:
+                raise
+            print(f"minidl {args.command}: error: {_failure(exc)}", file=sys.stderr)
+            return EXIT_USAGE if _is_usage_error(exc) else EXIT_FAIL
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Errors about what the user gave (names, values, files, shapes of their inputs): exit 2."""
+    from .errors import CheckpointError, ConfigError, DataError, DTypeError, ShapeError
+
+    return isinstance(exc, ConfigError | CheckpointError | DataError | ShapeError | DTypeError | FileNotFoundError
+                      | IsADirectoryError | NotADirectoryError)
+
+
+def _failure(exc: BaseException) -> str:
+    """One line describing ``exc``: minidl's own errors by their message, an OS error by the file and the
+    system's reason (a full disk, a file-size limit, permissions), anything else as a bug with its type."""
+    from .errors import MinidlError
+
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        text = f"cannot write or read {where}{exc.strerror}"
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            text += " (free some space or raise the file-size limit; files already saved were kept whole)"
+    elif isinstance(exc, MinidlError | ValueError | TypeError | OSError | MemoryError):
+        text = str(exc) or type(exc).__name__
+    else:
+        text = f"unexpected {type(exc).__name__}: {exc} (this is a bug in minidl; --debug shows the traceback)"
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command: str) -> Iterator[None]:
+    """Show warnings as ``minidl COMMAND: warning: ...`` on one line, not Python's two-line format."""
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        print(f"minidl {command}: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+
+    warnings.showwarning = show
     try:
-        return args.run(args)
-    except KeyboardInterrupt:  # outside training (which saves a checkpoint first): stop quietly
-        print(f"minidl {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # output piped into a reader that stopped early (`minidl gradcheck | head`)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # silence the flush at exit
-        return EXIT_FAIL
+        yield
+    finally:
+        warnings.showwarning = previous

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 __all__ = [
     "MinidlError", "ShapeError", "DTypeError", "DataError", "CheckpointError", "ConfigError",
-    "NumericalError", "DeviceError", "UnsupportedError",
+    "NumericalError", "DeviceError", "UnsupportedError", "NonFiniteWeightsWarning",
 ]  # fmt: skip
 
 
@@ -62,3 +62,7 @@ class DeviceError(MinidlError, RuntimeError):
 
 class UnsupportedError(MinidlError, NotImplementedError):
     """A PyTorch feature that minidl does not implement; the message names it."""
+
+
+class NonFiniteWeightsWarning(UserWarning):
+    """Weights being loaded or resumed hold NaN or infinite values (a run that blew up before it was saved)."""

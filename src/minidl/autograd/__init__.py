@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import xp
-from ..errors import UnsupportedError
+from ..errors import MinidlError, UnsupportedError
 from .engine import Node, run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -120,7 +120,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     return tuple(result)
 
 
-class GradcheckError(RuntimeError):
+class GradcheckError(MinidlError, RuntimeError):
     """Raised by :func:`gradcheck` when analytical and numerical gradients disagree."""
 
 

@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from .. import _atomic
+from ..errors import DataError, MinidlError
 
 __all__ = [
     "DownloadError",
@@ -56,11 +57,11 @@ PART_SUFFIX = ".part"  # partial downloads, distinct from other writers' .tmp fi
 _MIN_PREFIX = 8  # the shortest SHA-256 prefix accepted (torchvision's file names carry 8 or more digits)
 
 
-class DownloadError(OSError):
+class DownloadError(MinidlError, OSError):
     """No mirror could deliver a verified file (offline, HTTP error, bad checksum, ...)."""
 
 
-class ChecksumError(ValueError):
+class ChecksumError(DataError):
     """A downloaded file's checksum or size differs from the expected one."""
 
 

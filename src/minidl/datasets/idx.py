@@ -5,12 +5,13 @@ the values in C order. Type bytes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32
 0x0E float64. For example MNIST's training images start with ``00 00 08 03`` and dims 60000, 28, 28.
 
 :func:`read_idx` checks every part of that (magic number, dims, payload size, gzip integrity) and raises a
-``ValueError`` naming the file on any mismatch.
+:class:`~minidl.errors.DataError` (a ``ValueError``) naming the file on any mismatch.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._atomic import atomic_write_bytes
+from ..errors import DataError
 
 __all__ = ["read_idx", "write_idx", "IDX_TYPES"]
 
@@ -42,7 +44,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+        raise DataError(f"{path}: corrupt or truncated gzip data ({e})") from None
 
 
 def read_idx(path: str | os.PathLike, ndim: int | None = None, dtype: npt.DTypeLike | None = None) -> np.ndarray:
@@ -54,32 +56,32 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None, dtype: npt.DTypeL
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4:
-        raise ValueError(f"{path}: not an IDX file: {len(raw)} bytes, shorter than the 4-byte magic number")
+        raise DataError(f"{path}: not an IDX file: {len(raw)} bytes, shorter than the 4-byte magic number")
     magic = int.from_bytes(raw[:4], "big")
     zero, code, nd = raw[0] | raw[1], raw[2], raw[3]
     if zero or code not in IDX_TYPES or nd == 0:
-        raise ValueError(
+        raise DataError(
             f"{path}: bad IDX magic number 0x{magic:08X}: expected 0x0000TTDD with a type TT in "
             f"{{{', '.join(f'{k:02X}' for k in IDX_TYPES)}}} and at least one dimension DD"
         )
     header = 4 + 4 * nd
     if len(raw) < header:
-        raise ValueError(
+        raise DataError(
             f"{path}: truncated IDX header: {nd} dimensions need {header} bytes, file has {len(raw)}"
         )
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=nd, offset=4))
     stored = IDX_TYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * stored.itemsize
+    expected = math.prod(dims) * stored.itemsize  # Python ints: a product of huge dims cannot wrap around
     if len(raw) - header != expected:
-        raise ValueError(
+        raise DataError(
             f"{path}: IDX header declares dims {dims} of {stored.name} ({expected} bytes of data), "
             f"but the file holds {len(raw) - header} bytes after the header"
         )
     if ndim is not None and nd != ndim:
-        raise ValueError(f"{path}: expected an IDX array with {ndim} dimensions, got dims {dims}")
+        raise DataError(f"{path}: expected an IDX array with {ndim} dimensions, got dims {dims}")
     native = stored.newbyteorder("=")
     if dtype is not None and native != np.dtype(dtype):
-        raise ValueError(f"{path}: expected IDX values of type {np.dtype(dtype)}, got {native}")
+        raise DataError(f"{path}: expected IDX values of type {np.dtype(dtype)}, got {native}")
     arr = np.frombuffer(raw, dtype=stored, offset=header).reshape(dims)
     if stored.itemsize > 1:
         arr = arr.astype(native)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._atomic import atomic_path, atomic_write_text
 from ..errors import DataError
-from ..transforms._image import pillow
+from ..transforms._image import open_image, pillow
 from .folder import IMG_EXTENSIONS, ImageSamples
 
 __all__ = ["ImageLabelFolder", "write_image_label_folder", "read_image"]
@@ -39,8 +39,7 @@ _GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """The image at ``path`` as uint8: (H, W) for greyscale files, (H, W, 3) RGB for the others."""
-    image_module = pillow()
-    with image_module.open(path) as im:
+    with open_image(path) as im:
         if im.mode in ("I", "I;16", "F"):  # 16-bit or float greyscale: scale to 8 bits
             a = np.asarray(im, dtype=np.float64)
             return np.round(255.0 * a / max(float(a.max()), 1.0)).astype(np.uint8)

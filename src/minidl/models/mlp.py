@@ -31,6 +31,10 @@ class MLP(nn.Sequential):
                  activation: str = "relu", dropout: float = 0.0, batchnorm: bool = False) -> None:
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
+        sizes = [input_dim, *hidden_dims, num_classes]
+        if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in sizes):
+            raise ValueError(f"MLP: input_dim, hidden_dims and num_classes must be positive integers, got "
+                             f"input_dim={input_dim!r}, hidden_dims={list(hidden_dims)!r}, num_classes={num_classes!r}")
         layers: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
         dims = [input_dim, *hidden_dims]
         for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:], strict=True), start=1):

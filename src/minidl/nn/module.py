@@ -28,6 +28,7 @@ import numpy as np
 from .. import dtypes
 from ..backend import is_float, xp
 from ..device import check_device
+from ..errors import DTypeError, MinidlError, ShapeError
 from ..tensor import Tensor, _init_slots, as_array, clear_grads, parse_to
 
 __all__ = ["Module", "Parameter", "StateDictError", "RemovableHandle"]
@@ -57,7 +58,7 @@ class Parameter(Tensor):
 
 
 
-class StateDictError(RuntimeError):
+class StateDictError(MinidlError, RuntimeError):
     """``load_state_dict`` found problems; every one is listed in the message and in the attributes.
 
     ``missing_keys`` and ``unexpected_keys`` are lists of names; ``mismatched`` holds
@@ -168,9 +169,13 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_hooks or self._forward_pre_hooks:
-            return self._call_with_hooks(args, kwargs)
-        return self.forward(*args, **kwargs)
+        try:
+            if self._forward_hooks or self._forward_pre_hooks:
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
+        except (ShapeError, DTypeError) as e:
+            _locate(e, self)
+            raise
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         for hook in list(self._forward_pre_hooks.values()):
@@ -519,13 +524,32 @@ class Module:
         return f"{self._get_name()}({body})"
 
     # ------------------------------------------------------------------------------ layer helpers
-    def _input_error(self, expected: str, x: Tensor) -> ValueError:
-        """The error a layer raises for a badly shaped input: names the layer, what it expected, what it got."""
-        return ValueError(f"{self!r} expected {expected}, got shape {tuple(x.shape)}")
+    def _input_error(self, expected: str, x: Tensor) -> ShapeError:
+        """The error a layer raises for a badly shaped input: names the layer, what it expected, what it got
+        (raised from a sub-module, the message also gets the layer's path in the model, see :func:`_locate`)."""
+        return ShapeError(f"{self!r} expected {expected}, got shape {tuple(x.shape)}")
 
     def _check_tensor(self, x: Any) -> None:
         if not isinstance(x, Tensor):
             raise TypeError(f"{self._get_name()}: expected a minidl.Tensor as input, got {type(x).__name__}")
+
+
+def _locate(error: Exception, module: Module) -> None:
+    """Prefix a shape or dtype error with the path of the layer it came from, as the error leaves each module:
+    ``features.3 (Conv2d): <message>``. The innermost module records itself; each enclosing module prepends
+    the name under which the previous one is registered in it. A module that does not hold the previous one
+    as a direct child (it called it some other way) ends the path there."""
+    state = error.__dict__.setdefault("_minidl_layer", {"layer": module, "at": module, "path": "", "open": True,
+                                                         "text": str(error.args[0]) if error.args else ""})
+    if state["at"] is module or not state["open"]:
+        return
+    name = next((n for n, child in module._modules.items() if child is state["at"]), None)
+    if name is None:
+        state["open"] = False
+        return
+    state["path"] = f"{name}.{state['path']}" if state["path"] else name
+    state["at"] = module
+    error.args = (f"{state['path']} ({type(state['layer']).__name__}): {state['text']}", *error.args[1:])
 
 
 def _factory_dtype(device: Any = None, dtype: Any = None) -> np.dtype:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from ..backend import xp
+from ..errors import ShapeError
 from .base import Op, wants
 
 
@@ -10,7 +13,7 @@ def sum_rows(d):
     """Σ over all leading axes of d (bias gradients): einsum's column sums, 2-6x faster than ``d.sum(0)`` on
     narrow d, within 1.1-1.5x of a BLAS ``ones @ d`` but single-threaded: threaded OpenBLAS matrix-vector
     products stalled for milliseconds here when the other core was busy."""
-    return xp.einsum("mo->o", d.reshape(-1, d.shape[-1]))
+    return xp.einsum("mo->o", _rows(d))
 
 
 class MatMul(Op):
@@ -48,6 +51,11 @@ class MatMul(Op):
         return da, db
 
 
+def _rows(a):
+    """``a`` (…, n) as a matrix of rows (prod(…), n); unlike ``reshape(-1, n)`` also when n or a leading size is 0."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
 class Linear(Op):
     r"""y = x Wᵀ + b with x (…, in), W (out, in) as in PyTorch, b (out,) optional.
 
@@ -60,23 +68,23 @@ class Linear(Op):
 
     def forward(self, x, weight, bias=None):
         if x.shape[-1] != weight.shape[1]:
-            raise ValueError(
+            raise ShapeError(
                 f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight {weight.shape} "
                 f"expects {weight.shape[1]}"
             )
         # one GEMM over all leading axes: NumPy's matmul of a stacked (e.g. time-major, transposed) input would
         # loop over the stack, and on a non-contiguous view without BLAS (10x slower on an LSTM's inputs)
-        out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
+        out = (_rows(x) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
         if bias is not None:
             out += bias
         return out, (x, weight, bias is not None)
 
     def backward(self, dout, cache, needs=None):
         x, weight, has_bias = cache
-        dx = (dout.reshape(-1, dout.shape[-1]) @ weight).reshape(x.shape) if wants(needs, 0) else None
+        dx = (_rows(dout) @ weight).reshape(x.shape) if wants(needs, 0) else None
         dw = None
         if wants(needs, 1):
-            dw = dout.reshape(-1, dout.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+            dw = _rows(dout).T @ _rows(x)
         db = sum_rows(dout) if has_bias and wants(needs, 2) else None
         return dx, dw, db
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MinidlError
 from ..tensor import Tensor
 from ._util import PathLike, atomic_path, atomic_write_text
 
@@ -42,7 +43,7 @@ _STYLE = {
 }
 
 
-class GraphvizNotFoundError(RuntimeError):
+class GraphvizNotFoundError(MinidlError, RuntimeError):
     """The Graphviz ``dot`` program is not installed (or not on PATH)."""
 
 

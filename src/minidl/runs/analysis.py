@@ -27,8 +27,9 @@ from .._atomic import atomic_path
 from ..nn import Module
 from ..tensor import Tensor
 from ..training import CheckpointError, History, load_checkpoint, predict
-from ..training.checkpoint import load_model_state
+from ..training.checkpoint import load_model_state, warn_nonfinite
 from ..transforms import Normalize
+from ..transforms._image import open_image
 from . import artifacts as A
 from .build import RunError, build_model, eval_transform, evaluation_view, load_split, make_loss
 from .config import RunConfig, resolve
@@ -94,6 +95,7 @@ def load_run(path: str | Path) -> LoadedRun:
         load_model_state(model, weights, source)
     except CheckpointError as e:
         raise RunError(str(e)) from None
+    warn_nonfinite(model, source, "the run blew up before they were saved, so its outputs are NaN")
     model.eval()
     return LoadedRun(run_dir, cfg, meta, model)
 
@@ -150,14 +152,11 @@ def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     if c not in (1, 3):
         raise RunError(f"{path}: the model takes {c}-channel images; only 1 (grayscale) or 3 (RGB) can be "
                        "read from image files")
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L" if c == 1 else "RGB")
-            if im.size != (w, h):
-                im = im.resize((w, h), Image.Resampling.BILINEAR)
-            return np.asarray(im, dtype=np.uint8)
-    except OSError as e:  # unreadable or not an image (PIL.UnidentifiedImageError is an OSError)
-        raise RunError(f"{path}: cannot read the image: {e}") from None
+    with open_image(path) as im:
+        im = im.convert("L" if c == 1 else "RGB")
+        if im.size != (w, h):
+            im = im.resize((w, h), Image.Resampling.BILINEAR)
+        return np.asarray(im, dtype=np.uint8)
 
 
 def _as_batch(arr: np.ndarray, shape: tuple[int, ...], source: str) -> np.ndarray:
@@ -188,6 +187,9 @@ def load_inputs(paths: Sequence[str], run: LoadedRun) -> tuple[np.ndarray, list[
     names: list[str] = []
     for raw in paths:
         path = Path(raw)
+        if path.is_dir():
+            raise RunError(f"{raw}: is a directory; give image or .npy files (with --model NAME, predict also "
+                           "takes folders of images)")
         if not path.is_file():
             raise RunError(f"{raw}: no such file")
         suffix = path.suffix.lower()

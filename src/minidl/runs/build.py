@@ -26,6 +26,7 @@ from .. import models, optim
 from .. import random as mrandom
 from ..datasets import ImageArrayDataset
 from ..datasets import get as get_dataset
+from ..errors import MinidlError
 from ..nn import Module
 from ..nn import functional as F
 from ..nn.utils import evaluating
@@ -46,7 +47,7 @@ CROP_PADDING = 2
 _STATS_CHUNK = 4096  # images per chunk when computing the normalisation statistics
 
 
-class RunError(ValueError):
+class RunError(MinidlError, ValueError):
     """A run cannot be set up or loaded (unknown name, missing files, a model that does not fit the data)."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MinidlError
 from ..nn import functional as F
 from ..tensor import Tensor, tensor
 
@@ -53,7 +54,7 @@ GRAMMAR = ("variables a..z, numbers, + - * / ** @, unary minus, parentheses, and
            + ", ".join(FUNCTIONS))
 
 
-class ExpressionError(ValueError):
+class ExpressionError(MinidlError, ValueError):
     """The expression is outside the grammar (or cannot be evaluated); the message says where."""
 
 

@@ -14,6 +14,7 @@ keeping the checkpoint of the last completed epoch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import signal
@@ -25,9 +26,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import random as mrandom
-from .._atomic import atomic_write_text
+from .._atomic import atomic_write_text, remove_stale_temps
 from .._version import __version__
 from ..errors import NumericalError
+from ..optim.lr_scheduler import CosineAnnealingLR
 from ..report._util import fmt_duration
 from ..report.summary import summary as model_summary
 from ..training import (
@@ -39,6 +41,7 @@ from ..training import (
     load_checkpoint,
     restore_checkpoint,
 )
+from ..training.checkpoint import warn_nonfinite
 from . import artifacts as A
 from .build import (
     Data,
@@ -61,10 +64,19 @@ __all__ = ["train_run", "TrainResult", "TrainingInterrupted", "resolve_run_confi
 
 
 class TrainingInterrupted(Exception):
-    """Training was stopped with Ctrl-C; ``checkpoint`` (None if none could be saved) resumes it."""
+    """Training was stopped with Ctrl-C; ``checkpoint`` (None if none could be saved) resumes it.
 
-    def __init__(self, run_dir: Path, checkpoint: Path | None, epoch: int, iterations: int) -> None:
+    ``epoch`` is the (0-based) epoch that was running, ``iterations`` the iterations done, and ``saved_epochs``
+    the number of finished epochs the checkpoint on disk holds (what ``--resume`` continues after), read back
+    from the file: a second Ctrl-C during a checkpoint write keeps the previous checkpoint, not the new one.
+    ``clean``: the checkpoint was written at the batch boundary where the first Ctrl-C stopped (the exact
+    point), rather than being the last one written before a second Ctrl-C. ``epochs``: the run's length.
+    """
+
+    def __init__(self, run_dir: Path, checkpoint: Path | None, epoch: int, iterations: int,
+                 saved_epochs: int | None = None, clean: bool = True, epochs: int | None = None) -> None:
         self.run_dir, self.checkpoint, self.epoch, self.iterations = run_dir, checkpoint, epoch, iterations
+        self.saved_epochs, self.clean, self.epochs = saved_epochs, clean, epochs
         super().__init__(f"training interrupted in epoch {epoch + 1} after {iterations} iterations")
 
 
@@ -134,6 +146,15 @@ def _refuse_changes(resumed: Mapping[str, Any], values: Mapping[str, Any], given
                        "--epochs N to train it longer, or start a new run with --out")
 
 
+def _replan_cosine_length(resumed: Mapping[str, Any], values: dict[str, Any], given: set[str]) -> None:
+    """A cosine schedule planned over the whole run (``t_max`` = ``epochs``, the default) follows a run resumed
+    with another ``--epochs``: annealing over the old length would run the next epoch at ``eta_min`` (lr 0)
+    and then climb again. An explicit ``t_max`` (one that differs from the old length) is kept."""
+    if (values.get("scheduler") == "cosine" and "t_max" not in given and "epochs" in values
+            and resumed.get("t_max") == resumed.get("epochs") != values["epochs"]):
+        values["t_max"] = values["epochs"]
+
+
 def resolve_run_config(config_file: str | None, overrides: Mapping[str, Any], resume: str | None
                        ) -> tuple[RunConfig, Path | None]:
     """The run's config: defaults < the resumed run's config < ``config_file`` < ``overrides`` (flags).
@@ -146,7 +167,9 @@ def resolve_run_config(config_file: str | None, overrides: Mapping[str, Any], re
     if resume is not None:
         run_dir, ckpt = find_run(resume)
         if not ckpt.is_file():
-            raise RunError(f"no checkpoint to resume from in {str(run_dir)!r} ({ckpt.name} is missing)")
+            raise RunError(f"no checkpoint to resume from in {str(run_dir)!r} ({ckpt.name} is missing: the run "
+                           f"stopped before its first epoch ended); start it again with --out {run_dir} "
+                           "--overwrite")
         values.update(_resumed_config(run_dir, ckpt))
         if (run_dir / A.CONFIG_JSON).is_file() or "out" not in values:
             values["out"] = str(run_dir)
@@ -162,6 +185,7 @@ def resolve_run_config(config_file: str | None, overrides: Mapping[str, Any], re
     given.update(overrides)
     if resume is not None:
         _refuse_changes(resumed, values, given)
+        _replan_cosine_length(resumed, values, given)
     cfg = resolve(values, given)
     if cfg.out is None:
         cfg["out"] = str(_default_out(cfg.model))
@@ -190,6 +214,23 @@ class _StopOnInterrupt(Callback):
 
 class _CleanStop(KeyboardInterrupt):
     """Raised at a batch boundary: the model, optimizer and loader are consistent and can be checkpointed."""
+
+
+class _ReplanCosine(Callback):
+    """After the trainer restored a checkpoint, stretch a cosine schedule to the run's new ``t_max``: the rate
+    continues on the closed form η_min + (lr₀ − η_min)·(1 + cos(π·e / T_max)) / 2 of the new plan from the
+    epochs already done, so no epoch runs at η_min while more are to come."""
+
+    def __init__(self, t_max: int) -> None:
+        self.t_max = t_max
+
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        sched = self.trainer.scheduler
+        if isinstance(sched, CosineAnnealingLR) and sched.T_max != self.t_max:
+            sched.T_max = self.t_max
+            for group, lr in zip(sched.optimizer.param_groups, sched._get_closed_form_lr(), strict=True):
+                group["lr"] = lr
+            sched._last_lr = [g["lr"] for g in sched.optimizer.param_groups]
 
 
 class _LiveMetrics(Callback):
@@ -236,22 +277,64 @@ def _summary_metrics(history: History, test: Any, n_params: int, task: str) -> d
     return m
 
 
+#: files of an attempt that saved no checkpoint, removed when ``--overwrite`` starts it again
+_ATTEMPT_FILES = (A.METRICS, A.ITERATIONS, A.HISTORY, "error.txt")
+
+
+def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
+    """Refuse a run directory that cannot take this run, before anything is written: a file, another run
+    (unless ``overwrite`` restarts one that saved no weights), or ``overwrite`` with a resume."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"--out {str(run_dir)!r} is a file, not a directory; choose a directory for the run")
+    if resuming:
+        if overwrite:
+            raise RunError("--overwrite starts a run again from scratch; it does not apply to --resume")
+        return
+    if not (run_dir / A.CONFIG_JSON).exists():
+        return
+    saved = [name for name in (A.CHECKPOINT, A.MODEL) if (run_dir / name).is_file()]
+    if saved and overwrite:
+        raise RunError(f"--overwrite only restarts a run that saved no weights; {str(run_dir)!r} holds "
+                       f"{' and '.join(saved)}: continue it with --resume {run_dir}, or choose another --out")
+    if not overwrite:
+        hint = (f"continue it with --resume {run_dir}" if saved else
+                f"it saved no checkpoint, so start it again with --out {run_dir} --overwrite")
+        raise RunError(f"{str(run_dir)!r} already holds a run; choose another --out, or {hint}")
+
+
+def _run_history(run_dir: Path, cfg: RunConfig, resumed: Mapping[str, Any] | None, done: int) -> dict[str, Any]:
+    """``started`` and ``resumes`` of ``run.json``: a resumed run keeps its start time and appends what this
+    resume changed (each setting as ``[before, after]``) to the list of its resumes."""
+    now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    if resumed is None:
+        return {"started": now, "resumes": []}
+    previous: Mapping[str, Any] = {}
+    if (run_dir / A.RUN_JSON).is_file():
+        try:
+            previous = A.read_json(run_dir / A.RUN_JSON)
+        except (OSError, ValueError):
+            previous = {}
+    changed = {k: [resumed[k], cfg[k]] for k in sorted(OPTION_NAMES) if k in resumed and resumed[k] != cfg.get(k)}
+    entry = {"time": now, "after_epoch": done, "changed": changed}
+    return {"started": previous.get("started", now), "resumes": [*previous.get("resumes", []), entry]}
+
+
 def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool = True,
-              out: TextIO | None = None, callbacks: Sequence[Callback] = ()) -> TrainResult:
+              out: TextIO | None = None, callbacks: Sequence[Callback] = (), overwrite: bool = False) -> TrainResult:
     """Train the run ``cfg`` (resolved; ``cfg.out`` is the run directory) and write every artifact.
 
-    ``resume_from`` is a checkpoint to continue from. ``callbacks`` join the run's own; they see each epoch
-    after its metrics files are written (``minidl sweep`` reports to Ray Tune through one). Raises
-    :class:`RunError` for a run that cannot be set up and :class:`TrainingInterrupted` after Ctrl-C (with
-    the checkpoint saved).
+    ``resume_from`` is a checkpoint to continue from; a changed ``epochs`` is applied (a cosine schedule over
+    the whole run is stretched to the new length) and recorded under ``resumes`` in ``run.json``.
+    ``overwrite`` starts again, in the same directory, a run that was stopped before it saved any weights.
+    ``callbacks`` join the run's own; they see each epoch after its metrics files are written (``minidl
+    sweep`` reports to Ray Tune through one). Raises :class:`RunError` for a run that cannot be set up,
+    before anything is written, :class:`~minidl.errors.NumericalError` when the loss or a gradient stops being
+    finite (``on_nonfinite='stop'``), and :class:`TrainingInterrupted` after Ctrl-C (with the checkpoint saved).
+    Temporary files left in the run directory by a killed writer are removed when the run starts.
     """
     out = out or sys.stdout
     run_dir = Path(cfg.out)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunError(f"--out {str(run_dir)!r} is a file, not a directory; choose a directory for the run")
-    if resume_from is None and (run_dir / A.CONFIG_JSON).exists():
-        raise RunError(f"{str(run_dir)!r} already holds a run; choose another --out, or continue it with "
-                       f"--resume {run_dir}")
+    _check_run_dir(run_dir, resume_from is not None, overwrite)
     spec = model_spec(cfg.model)
     mrandom.manual_seed(cfg.seed)
     data = build_data(cfg, spec.task, pretrained_stats(cfg))
@@ -270,9 +353,19 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     n_params = sum(p.numel() for p in model.parameters())
     summary = model_summary(model, data.input_shape)
 
+    resumed: dict[str, Any] | None = None
+    done = 0
     if resume_from is not None:  # a checkpoint that does not fit fails here, before the run's files are touched
-        restore_checkpoint(resume_from, model, optimizer, scheduler, restore_rng=False)
+        tree = restore_checkpoint(resume_from, model, optimizer, scheduler, restore_rng=False)
+        resumed, done = dict(tree.get("config") or {}), int(tree["epoch"])
+        warn_nonfinite(model, resume_from, "training will stop at its first step; resume an earlier checkpoint "
+                       "or start a new run")
     run_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(run_dir)
+    if overwrite:
+        for name in _ATTEMPT_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+    history_entry = _run_history(run_dir, cfg, resumed, done)
     A.write_json(run_dir / A.CONFIG_JSON, dict(cfg))
     atomic_write_text(run_dir / A.CONFIG_TOML, to_toml(cfg, header=(
         f"minidl {__version__} run configuration (resolved). Reuse it with: minidl train --config "
@@ -283,7 +376,7 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         "normalize_mean": data.mean, "normalize_std": data.std, "params": n_params,
         "train_samples": len(data.train), "val_samples": len(data.val) if data.val is not None else 0,
         "test_samples": len(data.test), **({"fine_tuning": tuning.summary()} if tuning.active else {}),
-        "started": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        **history_entry,
     })  # fmt: skip
     atomic_write_text(run_dir / A.SUMMARY_TXT, str(summary))
 
@@ -305,7 +398,8 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     run_callbacks += callbacks
     ckpt = run_dir / A.CHECKPOINT
     if resume_from is not None:
-        done = int(load_checkpoint(resume_from)["epoch"])
+        if cfg.scheduler == "cosine":
+            run_callbacks.append(_ReplanCosine(cfg.t_max))
         if done >= cfg.epochs:
             print(f"the run has already trained {done} of {cfg.epochs} epochs; pass --epochs N (N > {done}) "
                   "to train longer. Rewriting its results.", file=out)
@@ -321,14 +415,17 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         kept = f"; the last good checkpoint is {ckpt}" if ckpt.is_file() else "; no epoch had finished"
         raise NumericalError(f"{e}{kept}") from None
     except KeyboardInterrupt as e:
-        saved: Path | None = None
-        if isinstance(e, _CleanStop):  # stopped at a batch boundary: this exact point can be resumed
-            trainer.save_checkpoint(ckpt)
-            saved = ckpt
-        elif ckpt.is_file():
-            saved = ckpt
-        A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
-        raise TrainingInterrupted(run_dir, saved, trainer.epoch, len(trainer.history.loss)) from None
+        clean = isinstance(e, _CleanStop)
+        if clean:  # stopped at a batch boundary: this exact point can be resumed
+            try:
+                trainer.save_checkpoint(ckpt)
+            except KeyboardInterrupt:  # a second Ctrl-C during that write: the previous checkpoint stays
+                clean = False
+        saved_epochs = _saved_epochs(ckpt)
+        with contextlib.suppress(KeyboardInterrupt):
+            A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
+        raise TrainingInterrupted(run_dir, ckpt if saved_epochs is not None else None, trainer.epoch,
+                                  len(trainer.history.loss), saved_epochs, clean, cfg.epochs) from None
     finally:
         _restore_sigint(previous)
     elapsed = time.perf_counter() - start
@@ -353,6 +450,14 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     write_run_report(run_dir, title, dict(cfg), str(summary), metrics, history, per_class, figures, notes)
     _print_result(out, run_dir, metrics, elapsed)
     return TrainResult(run_dir, cfg, history, metrics, figures, notes)
+
+
+def _saved_epochs(ckpt: Path) -> int | None:
+    """The finished epochs the checkpoint on disk holds (None when there is none, or it cannot be read)."""
+    try:
+        return int(load_checkpoint(ckpt)["epoch"]) if ckpt.is_file() else None
+    except (CheckpointError, OSError):
+        return None
 
 
 def _print_result(out: TextIO, run_dir: Path, m: dict[str, Any], elapsed: float) -> None:

@@ -208,5 +208,21 @@ def read_tree(f: FileLike, kind: str | None = None) -> dict[str, Any]:
     file, a file that is not a minidl checkpoint, or one of another ``kind``.
     """
     name = name_of(f)
-    with open_for_reading(f) as fp, translating_errors(name), zipfile.ZipFile(fp) as zf:
-        return read_tree_zip(zf, fp, name, kind)[1]
+    with open_for_reading(f) as fp, translating_errors(name):
+        _refuse_foreign(fp, name)
+        with zipfile.ZipFile(fp) as zf:
+            return read_tree_zip(zf, fp, name, kind)[1]
+
+
+def _refuse_foreign(fp: IO[bytes], name: str) -> None:
+    """Name what a file that is not a zip archive is, when it is recognisably a pickle or a single ``.npy``
+    array, instead of calling it corrupt."""
+    start = fp.tell()
+    head = fp.read(8)
+    fp.seek(start)
+    if head[:1] == b"\x80":  # PROTO, the first opcode of every pickle since protocol 2
+        raise CheckpointError(name, "refused: the file is a pickle (it contains pickled objects); minidl never "
+                                    "unpickles anything from a file. Save weights with minidl.save or as "
+                                    "safetensors")
+    if head[:6] == b"\x93NUMPY":
+        raise CheckpointError(name, "a single .npy array, not a minidl checkpoint (load it with numpy.load)")

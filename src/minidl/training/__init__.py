@@ -6,6 +6,7 @@ from .checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_tree,
+    nonfinite_parameters,
     restore_checkpoint,
     save_checkpoint,
     save_tree,
@@ -19,5 +20,6 @@ __all__ = [
     "Trainer", "evaluate", "predict", "unpack_batch", "History",
     "Callback", "LambdaCallback", "EarlyStopping", "ModelCheckpoint", "ProgressBar",
     "CheckpointError", "save_checkpoint", "load_checkpoint", "restore_checkpoint", "save_tree", "load_tree",
+    "nonfinite_parameters",
     "Solver", "sgd", "sgd_momentum", "rmsprop", "adam",
 ]  # fmt: skip

@@ -14,6 +14,7 @@ homework :class:`~minidl.training.Solver` uses the same two tree functions.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as mrandom
+from ..errors import NonFiniteWeightsWarning
 from ..serialization.files import CheckpointError
 from ..serialization.tree import read_tree, write_tree
 
@@ -32,6 +34,8 @@ __all__ = [
     "load_checkpoint",
     "restore_checkpoint",
     "load_model_state",
+    "nonfinite_parameters",
+    "warn_nonfinite",
     "capture_rng_state",
     "restore_rng_state",
     "loader_generators",
@@ -138,6 +142,27 @@ def load_model_state(model: Any, state: Mapping[str, Any], path: str | os.PathLi
             parts.append("shape mismatch " + "; ".join(shapes))
         raise CheckpointError(path, f"model state does not match {type(model).__name__}: " + ", ".join(parts))
     _load_into(model, dict(state), path, "model")
+
+
+def nonfinite_parameters(model: Any) -> list[str]:
+    """Names of the model's floating-point parameters and buffers holding a NaN or an infinity."""
+    bad = []
+    for name, value in model.state_dict().items():
+        arr = np.asarray(value)
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            bad.append(name)
+    return bad
+
+
+def warn_nonfinite(model: Any, source: str | os.PathLike, consequence: str) -> list[str]:
+    """Warn (:class:`~minidl.errors.NonFiniteWeightsWarning`) when the weights just loaded from ``source`` hold
+    NaN or infinite values, naming the first few and saying what follows; return their names."""
+    bad = nonfinite_parameters(model)
+    if bad:
+        names = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
+        warnings.warn(f"{os.fspath(source)} holds NaN or infinite weights ({names}): {consequence}",
+                      NonFiniteWeightsWarning, stacklevel=3)
+    return bad
 
 
 def _load_into(obj: Any, state: Any, path: str | os.PathLike, what: str) -> None:

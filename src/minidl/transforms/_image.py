@@ -16,16 +16,18 @@ tensors alike. Batched forms (the DataLoader's fast path) pass a leading sample 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import DataError, ShapeError
 from ..tensor import Tensor
 
-__all__ = ["pillow", "is_pil", "planes", "dimensions", "check_image"]
+__all__ = ["pillow", "open_image", "is_pil", "planes", "dimensions", "check_image"]
 
 
 def pillow() -> Any:
@@ -37,6 +39,21 @@ def pillow() -> Any:
             'PIL images and image files need Pillow, an optional dependency of minidl: pip install "minidl[images]"'
         ) from None
     return Image
+
+
+@contextlib.contextmanager
+def open_image(path: str | os.PathLike) -> Iterator[Any]:
+    """``PIL.Image.open(path)`` whose failures name the file: a :class:`~minidl.errors.DataError` for a file
+    that is not a readable image and for one larger than Pillow's decompression-bomb limit
+    (``Image.MAX_IMAGE_PIXELS``; such a file could exhaust the memory while decoding)."""
+    image_module = pillow()
+    try:
+        with image_module.open(path) as im:
+            yield im
+    except image_module.DecompressionBombError as e:
+        raise DataError(f"{os.fspath(path)}: refused: the image is too large to decode safely ({e})") from None
+    except OSError as e:  # not an image, truncated (PIL.UnidentifiedImageError is an OSError)
+        raise DataError(f"{os.fspath(path)}: cannot read the image: {e}") from None
 
 
 def is_pil(img: Any) -> bool:
