@@ -15,7 +15,8 @@ The steps of :func:`atomic_path`:
 3. on success fsync the file's data, ``os.replace`` it onto ``dest`` and fsync the directory, so that
    after a power loss the new name points at the new data;
 4. on any exception (including ``KeyboardInterrupt``) delete the temporary file and re-raise: ``dest``
-   keeps its old contents, or stays absent if there was none.
+   keeps its old contents, or stays absent if there was none. An ``OSError`` of the writer that names no
+   file (a full disk or a file-size limit met by ``write``) is re-raised naming ``dest``.
 
 :func:`atomic_open`, :func:`atomic_write_text` and :func:`atomic_write_bytes` are built on it.
 """
@@ -122,9 +123,11 @@ def atomic_path(dest: PathLike, *, suffix: str = ".tmp") -> Iterator[Path]:
         yield tmp
         _fsync_file(tmp)
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and e.filename is None and e.errno is not None:  # a write() names no file
+            raise OSError(e.errno, e.strerror, os.fspath(dest)) from e
         raise
     _fsync_dir(dest.parent)
 

@@ -17,12 +17,14 @@ matching nothing), 130 training interrupted with Ctrl-C (after saving a checkpoi
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import contextlib
 import errno
 import functools
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -625,7 +627,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("MINIDL_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports the commands' modules: a Ctrl-C here is a start-up interrupt too
+    except KeyboardInterrupt:
+        print("minidl: interrupted while starting", file=sys.stderr)
+        return EXIT_INTERRUPTED
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors; report its code instead
@@ -634,7 +640,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     keep_freed_memory()  # the command owns its process: let training reuse freed blocks (minidl.ops._memory)
-    with _one_line_warnings(args.command) if as_program else contextlib.nullcontext():
+    with _one_line_warnings(args.command) if as_program else contextlib.nullcontext(), \
+            _interrupts_not_lost() if as_program else contextlib.nullcontext():
         try:
             return args.run(args)
         except KeyboardInterrupt:  # outside training (which saves a checkpoint first): stop quietly
@@ -664,8 +671,7 @@ def _failure(exc: BaseException) -> str:
     from .errors import MinidlError
 
     if isinstance(exc, OSError) and exc.strerror:
-        where = f"{exc.filename}: " if exc.filename else ""
-        text = f"cannot write or read {where}{exc.strerror}"
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
         if exc.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
             text += " (free some space or raise the file-size limit; files already saved were kept whole)"
     elif isinstance(exc, MinidlError | ValueError | TypeError | OSError | MemoryError):
@@ -673,6 +679,27 @@ def _failure(exc: BaseException) -> str:
     else:
         text = f"unexpected {type(exc).__name__}: {exc} (this is a bug in minidl; --debug shows the traceback)"
     return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _interrupts_not_lost() -> Iterator[None]:
+    """A Ctrl-C that lands while Python runs a finalizer or weakref callback (matplotlib makes many) cannot be
+    raised there: Python prints it as an "Exception ignored" traceback and carries on as if it had not been
+    pressed. Deliver it again instead, so that it stops the command at the next ordinary line."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            # from another thread, so that it lands after this hook returns (raised here, it would be lost too)
+            threading.Thread(target=_thread.interrupt_main, daemon=True).start()
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 @contextlib.contextmanager

@@ -89,6 +89,7 @@ def open_for_writing(f: FileLike) -> Iterator[IO[bytes]]:
 
 # what the zip, pickle, struct and NumPy readers raise on damaged input
 _DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, pickle.UnpicklingError, struct.error, EOFError, OSError,
+           NotImplementedError,  # zipfile: a damaged "version needed" or compression method field
            ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeDecodeError, OverflowError)
 
 
