@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import gradcheck as _gc
 from ._version import __version__
@@ -154,7 +154,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         train_run(cfg, ckpt, progress=args.progress, out=out, overwrite=args.overwrite)
     except NumericalError as e:
-        print(f"minidl train: {e}", file=sys.stderr)
+        print(f"minidl train: error: {e}", file=sys.stderr)
         return EXIT_FAIL
     except TrainingInterrupted as e:
         print(f"minidl train: {_interrupted_message(e)}", file=sys.stderr)
@@ -239,13 +239,13 @@ def cmd_predict(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     out = out or sys.stdout
     if args.model is not None:
-        preds = predict_images(args.model, args.weights, args.paths, args.topk or 5)
+        preds = predict_images(args.model, args.weights, args.paths, 5 if args.topk is None else args.topk)
     else:
         if args.weights is not None:
             return _usage_error("predict", "--weights applies to --model; a run directory has its own weights")
         if len(args.paths) < 2:
             return _usage_error("predict", "give a RUN_DIR and at least one IMAGE (or --model NAME --weights W)")
-        preds = predict_files(load_run(args.paths[0]), args.paths[1:], args.topk or 3)
+        preds = predict_files(load_run(args.paths[0]), args.paths[1:], 3 if args.topk is None else args.topk)
     if args.json:
         print(as_json(preds), file=out)
         return EXIT_OK
@@ -602,9 +602,17 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with its errors on one line (``minidl train: error: ... (see minidl train --help)``)
+    instead of the usage block followed by the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``minidl`` argument parser with one subparser per entry of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="minidl", description="minidl: deep learning from scratch on NumPy.")
+    parser = _Parser(prog="minidl", description="minidl: deep learning from scratch on NumPy.")
     parser.add_argument("--version", action="version", version=f"minidl {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an error (also accepted after the command)")
@@ -637,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors; report its code instead
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
-        parser.print_help(sys.stderr)
+        print(f"minidl: error: give a command: {', '.join(COMMANDS)} (see `minidl --help`)", file=sys.stderr)
         return EXIT_USAGE
     keep_freed_memory()  # the command owns its process: let training reuse freed blocks (minidl.ops._memory)
     with _one_line_warnings(args.command) if as_program else contextlib.nullcontext(), \
