@@ -73,7 +73,7 @@ def remove_stale_temps(directory: PathLike) -> list[Path]:
     """
     removed = []
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for entry in os.scandir(directory):
+        for entry in os.scandir(os.fspath(directory)):
             if entry.is_file(follow_symlinks=False) and _TEMP_NAME.fullmatch(entry.name):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)

@@ -10,7 +10,10 @@ PyTorch or NumPy would raise for the same problem, so existing ``except ValueErr
 class               also a             raised for
 ==================  =================  ==========================================================
 ``ShapeError``      ``ValueError``     shapes that do not fit (the layer, expected and actual shape)
-``DTypeError``      ``TypeError``      dtypes that do not fit (int input to a float op, mixed dtypes)
+``DTypeError``      ``TypeError``      dtypes that do not fit (int input to a float op, mixed dtypes); also a
+                                       ``NotImplementedError``, as PyTorch's "not implemented for 'Long'"
+``ValueRangeError`` ``ValueError``     a value outside what the op accepts (a probability above 1, a
+                                       stride of 0, an index past the end)
 ``DataError``       ``ValueError``     bad dataset files or samples (names the file)
 ``CheckpointError`` ``ValueError``     checkpoints and saved files that cannot be read or are refused
 ``ConfigError``     ``ValueError``     run and sweep configurations (names the key)
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 __all__ = [
     "MinidlError", "ShapeError", "DTypeError", "DataError", "CheckpointError", "ConfigError",
-    "NumericalError", "DeviceError", "UnsupportedError", "NonFiniteWeightsWarning",
+    "NumericalError", "DeviceError", "UnsupportedError", "ValueRangeError", "NonFiniteWeightsWarning",
 ]  # fmt: skip
 
 
@@ -36,8 +39,12 @@ class ShapeError(MinidlError, ValueError, RuntimeError):
     """An input's shape does not fit what the op or layer expects."""
 
 
-class DTypeError(MinidlError, TypeError, RuntimeError):
+class DTypeError(MinidlError, TypeError, NotImplementedError):
     """An input's dtype does not fit what the op or layer expects."""
+
+
+class ValueRangeError(MinidlError, ValueError, RuntimeError):
+    """An argument or input value outside the range the op accepts (PyTorch raises RuntimeError for these)."""
 
 
 class DataError(MinidlError, ValueError):

@@ -36,7 +36,7 @@ from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_
 from .autograd.grad_mode import state as _grad
 from .backend import xp
 from .device import CPU, check_device
-from .errors import ShapeError, UnsupportedError
+from .errors import DTypeError, ShapeError, UnsupportedError
 from .views import contiguous_strides, torch_layout
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in _SUPPORTED_KINDS:
-        raise TypeError(f"cannot build a tensor from {type(data).__name__} (array dtype {arr.dtype}); "
+        raise DTypeError(f"cannot build a tensor from {type(data).__name__} (array dtype {arr.dtype}); "
                         "tensors hold bool, integer or floating-point numbers")
     return arr
 

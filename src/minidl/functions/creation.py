@@ -16,6 +16,7 @@ import numpy as np
 from .. import dtypes
 from ..backend import xp
 from ..device import check_device
+from ..errors import ValueRangeError
 from ..random import numpy_generator
 from ..tensor import Tensor, _shape_arg, tensor
 
@@ -134,6 +135,8 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Tensor | None
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     integral = all(isinstance(v, int | np.integer) for v in vals)
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise ValueRangeError("upper bound and lower bound inconsistent with step sign")
     n = max(math.ceil((vals[1] - vals[0]) / vals[2]), 0)
     dt = _dtype(dtype, np.int64 if integral else None)
     data = (vals[0] + np.arange(n, dtype=np.float64 if not integral else np.int64) * vals[2]).astype(dt)
@@ -165,6 +168,9 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
 
 def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:
+    for what, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:  # PyTorch's RuntimeError and wording, not NumPy's
+            raise ValueRangeError(f"{what} must be greater or equal to 0, got {v}")
     return _leaf(xp.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad, device)
 
 

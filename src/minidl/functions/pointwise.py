@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import dtypes, ops
 from ..backend import xp
+from ..errors import DTypeError, NumericalError
 from ..tensor import Tensor
 from ._args import binary, check_tensor, finish, floating, operand, promoted, to
 from .comparison import ge, le
@@ -93,8 +94,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                          f"'{rounding_mode}'")
     if a._data.dtype.kind != "f":
-        if (b._data == 0).any():
-            raise ZeroDivisionError("ZeroDivisionError")
+        if (b._data == 0).any():  # PyTorch raises RuntimeError("ZeroDivisionError") for integers
+            raise NumericalError("ZeroDivisionError: integer division by zero")
         q = xp.floor_divide(a._data, b._data) if rounding_mode == "floor" else \
             (xp.trunc(a._data / b._data)).astype(a._data.dtype)
         return finish(Tensor._wrap(q), out)
@@ -469,7 +470,7 @@ def _bitwise(name: str, fn: Any) -> Any:
     def f(input: Any, other: Any) -> Tensor:
         a, b = promoted(input, other)
         if a._data.dtype.kind == "f":
-            raise TypeError(f'"{name}_cpu" not implemented for \'{dtypes.of_array(a._data).name.title()}\'')
+            raise DTypeError(f'"{name}_cpu" not implemented for \'{dtypes.of_array(a._data).name.title()}\'')
         return Tensor._wrap(fn(a._data, b._data))
 
     f.__name__ = f.__qualname__ = name

@@ -219,6 +219,8 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Tensor
 def _arg(name: str, fn: Any, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     check_tensor(name, input)
     if dim is None:
+        if input._data.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         return Tensor._wrap(xp.asarray(fn(input._data), dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()))
     d = norm_dim(dim, input.ndim)
     return Tensor._wrap(fn(input._data, axis=d if input.ndim else None, keepdims=keepdim).astype(np.int64))

@@ -37,7 +37,7 @@ def _tensors(name: str, tensors: Any) -> list[Tensor]:
         raise TypeError(f"{name}(): argument 'tensors' must be a tuple or list of Tensors, not Tensor")
     ts = list(tensors)
     if not ts:
-        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
+        raise ShapeError(f"{name}(): expected a non-empty list of Tensors")
     for t in ts:
         check_tensor(name, t)
     return ts
@@ -133,6 +133,9 @@ def reshape(input: Tensor, shape: Any) -> Tensor:
     """The same elements in a new shape: a view when the memory layout allows, else a copy."""
     check_tensor("reshape", input)
     shape = _shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
+    bad = [(i, d) for i, d in enumerate(shape) if d < -1]
+    if bad:  # NumPy would read any negative size as "infer this one"
+        raise ShapeError(f"invalid shape dimension {bad[0][1]} at index {bad[0][0]} of shape {list(shape)}")
     if shape == input._data.shape:
         return _alias(input)
     try:

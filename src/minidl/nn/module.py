@@ -564,4 +564,6 @@ def _factory_dtype(device: Any = None, dtype: Any = None) -> np.dtype:
 
 def _empty_parameter(shape: tuple[int, ...], dtype: np.dtype) -> Parameter:
     """An uninitialised parameter, filled next by the layer's ``reset_parameters``."""
+    if any(d < 0 for d in shape):  # PyTorch's RuntimeError and wording, not NumPy's
+        raise ShapeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     return Parameter(Tensor._wrap(xp.empty(shape, dtype=dtype)))

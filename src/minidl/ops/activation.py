@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import xp
+from ..errors import DTypeError
 from . import special
 from .base import Op, wants
 from .elementwise import Unary
@@ -24,7 +25,7 @@ def check_float(name: str, a: np.ndarray, what: str = "input") -> None:
     """Raise a TypeError naming the op unless ``a`` holds floating-point numbers."""
     if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
         kind = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
-        raise TypeError(f"{name}: expected a floating-point array as {what}, got {kind}")
+        raise DTypeError(f"{name}: expected a floating-point array as {what}, got {kind}")
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -46,9 +47,9 @@ def _axis(name: str, ndim: int, dim: int) -> int:
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
         raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__}")
     n = max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in PyTorch
-    if not -n <= dim < n:
-        raise ValueError(f"{name}: dim {dim} is out of range for a tensor with {ndim} dims "
-                         f"(expected {-n} <= dim < {n})")
+    if not -n <= dim < n:  # PyTorch's IndexError and wording
+        raise IndexError(f"{name}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
+                         f"{dim})")
     return int(dim) % n
 
 
@@ -58,7 +59,9 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
     The subtraction itself overflows only when the spread of x exceeds the dtype's range; the result is then
     −inf, whose exp is the correct 0, so that overflow is silenced.
     """
-    with np.errstate(over="ignore"):
+    if x.shape[axis] == 0:  # nothing to normalise over (a max of nothing has no value)
+        return x.copy()
+    with np.errstate(over="ignore", invalid="ignore"):  # invalid: inf − inf = NaN, as in PyTorch
         return x - x.max(axis=axis, keepdims=True)
 
 
@@ -75,12 +78,14 @@ def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     A new array; for few classes over many rows it is stored class-major (see _CLASS_MAJOR_MAX_CLASSES).
     """
     classes = x.shape[axis]
+    if classes == 0:
+        return x.copy()
     if classes > _CLASS_MAJOR_MAX_CLASSES or x.size < _CLASS_MAJOR_MIN_ROWS * classes:
         z = _shifted(x, axis)
         z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
         return z
     z = xp.moveaxis(x, axis, 0).copy()  # contiguous, classes outermost
-    with np.errstate(over="ignore"):  # as in _shifted
+    with np.errstate(over="ignore", invalid="ignore"):  # as in _shifted
         z -= z.max(axis=0)
     z -= xp.log(xp.exp(z).sum(axis=0))
     return xp.moveaxis(z, 0, axis)

@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import xp
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, ValueRangeError
 from .base import Op, wants
 from .linalg import sum_rows
 
@@ -111,7 +111,7 @@ def as_tuple(op: str, name: str, value: Any, minimum: int, n: int) -> tuple[int,
         what = "a pair" if n == 2 else f"a sequence of {n}"
         raise TypeError(f"{op}: {name} must be an int or {what} of ints, got {value!r}") from None
     if min(ints) < minimum:
-        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+        raise ValueRangeError(f"{op}: {name} must be at least {minimum}, got {value!r}")
     return ints
 
 

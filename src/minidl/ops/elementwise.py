@@ -125,7 +125,8 @@ class Exp(Op):
     saves = (-1,)
 
     def forward(self, a):
-        out = xp.exp(a)
+        with np.errstate(over="ignore"):  # e^a past the dtype's range is inf, as in PyTorch
+            out = xp.exp(a)
         return out, out
 
     def backward(self, dout, cache, needs=None):

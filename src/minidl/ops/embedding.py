@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import xp
+from ..errors import ShapeError
 from .activation import check_float
 from .base import Op, wants
 
@@ -45,7 +46,7 @@ class Embedding(Op):
     def forward(self, weight, indices, padding_idx=-1, scale_grad_by_freq=False):
         check_float(self.name, weight, "weight")
         if weight.ndim != 2:
-            raise ValueError(f"{self.name}: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+            raise ShapeError(f"{self.name}: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
         indices = check_indices(self.name, indices, weight.shape[0])
         return weight[indices], (indices, weight.shape, weight.dtype, padding_idx, scale_grad_by_freq)
 

@@ -67,6 +67,8 @@ class Linear(Op):
     saves = (0, 1)
 
     def forward(self, x, weight, bias=None):
+        if x.ndim == 0:
+            raise ShapeError("linear: the input must have at least one dimension (features), got a 0-d input")
         if x.shape[-1] != weight.shape[1]:
             raise ShapeError(
                 f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight {weight.shape} "

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import xp
+from ..errors import DTypeError, ShapeError, ValueRangeError
 from .activation import check_float, log_softmax_array, stable_sigmoid
 from .base import Op, wants
 
@@ -115,7 +116,7 @@ def _class_axis(name: str, x: np.ndarray) -> int:
 def _class_weight(name: str, weight: Any, n_classes: int, dtype: np.dtype) -> np.ndarray | None:
     w = _cast(name, weight, dtype, "weight")
     if w is not None and w.shape != (n_classes,):
-        raise ValueError(f"{name}: weight must have shape ({n_classes},) (one per class), got {w.shape}")
+        raise ShapeError(f"{name}: weight must have shape ({n_classes},) (one per class), got {w.shape}")
     return w
 
 
@@ -126,10 +127,10 @@ def _index_targets(name: str, x: np.ndarray, target: np.ndarray, w: np.ndarray |
     n_classes = x.shape[axis]
     expected = x.shape[:axis] + x.shape[axis + 1 :]
     if target.shape != expected:
-        raise ValueError(f"{name}: for input of shape {x.shape} the class-index target must have shape "
+        raise ShapeError(f"{name}: for input of shape {x.shape} the class-index target must have shape "
                          f"{expected}, got {target.shape}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: class-index target must be an integer array, got dtype {target.dtype}")
+    if target.dtype not in (np.int64, np.uint8):  # PyTorch: "expected target dtype to be Long or Byte"
+        raise DTypeError(f"{name}: class-index target must be int64 (long) or uint8, got dtype {target.dtype}")
     t, valid = target, None
     if t.size:
         lo, hi = int(t.min()), int(t.max())
@@ -140,7 +141,7 @@ def _index_targets(name: str, x: np.ndarray, target: np.ndarray, w: np.ndarray |
             if valid is not None:
                 bad &= valid
             if bad.any():
-                raise ValueError(f"{name}: target value {int(t[bad].flat[0])} is out of bounds for "
+                raise IndexError(f"{name}: target value {int(t[bad].flat[0])} is out of bounds for "
                                  f"{n_classes} classes (expected 0 <= target < {n_classes} or "
                                  f"ignore_index={ignore_index})")
         if valid is not None:
@@ -205,7 +206,7 @@ class CrossEntropy(Op):
         _check_reduction(self.name, reduction)
         eps = float(label_smoothing)
         if not 0.0 <= eps <= 1.0:
-            raise ValueError(f"{self.name}: label_smoothing must be between 0.0 and 1.0, "
+            raise ValueRangeError(f"{self.name}: label_smoothing must be between 0.0 and 1.0, "
                              f"got {label_smoothing}")
         target = xp.asarray(target)
         axis = _class_axis(self.name, input)
@@ -215,7 +216,7 @@ class CrossEntropy(Op):
             if ignore_index >= 0:
                 raise RuntimeError("ignore_index is not supported for floating point target")
             if target.shape != input.shape:
-                raise ValueError(f"{self.name}: class-probability target must have the input's shape "
+                raise ShapeError(f"{self.name}: class-probability target must have the input's shape "
                                  f"{input.shape}, got {target.shape}")
             return self._forward_probs(input, target.astype(input.dtype, copy=False), w, eps, reduction, axis)
         tg = _index_targets(self.name, input, target, w, ignore_index)
@@ -341,7 +342,7 @@ class BinaryCrossEntropy(Op):
     def forward(self, input, target, weight=None, reduction="mean"):
         y, w = _binary_args(self.name, input, target, weight, reduction)
         if input.size and not (input.min() >= 0 and input.max() <= 1):
-            raise ValueError(f"{self.name}: all elements of input should be probabilities in [0, 1], found "
+            raise ValueRangeError(f"{self.name}: all elements of input should be probabilities in [0, 1], found "
                              f"values in [{input.min()}, {input.max()}]")
         with np.errstate(divide="ignore"):  # log 0 = −inf, clamped to −100 just below
             log_p = xp.maximum(xp.log(input), -100)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import xp
+from ..errors import ShapeError
 from ..tensor import Tensor
 from .activation import check_float
 from .base import Op, wants
@@ -179,7 +180,7 @@ def _normalized_grad(dy: np.ndarray, xhat: np.ndarray, scale: np.ndarray, groups
 
 def _check_param(name: str, what: str, a: Any, shape: tuple[int, ...]) -> None:
     if a is not None and tuple(a.shape) != shape:
-        raise ValueError(f"{name}: {what} must have shape {shape}, got {tuple(a.shape)}")
+        raise ShapeError(f"{name}: {what} must have shape {shape}, got {tuple(a.shape)}")
 
 
 def _buffer(name: str, what: str, a: Any) -> np.ndarray | None:
@@ -296,7 +297,7 @@ class LayerNorm(Op):
         nshape = tuple(int(s) for s in nshape)
         k = len(nshape)
         if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != nshape:
-            raise ValueError(f"{self.name}: input of shape {x.shape} does not end with "
+            raise ShapeError(f"{self.name}: input of shape {x.shape} does not end with "
                              f"normalized_shape {nshape}")
         _check_param(self.name, "weight", weight, nshape)
         _check_param(self.name, "bias", bias, nshape)

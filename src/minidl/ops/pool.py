@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import xp
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, ValueRangeError
 from .base import Op
 from .conv import Pair, as_pair, check_nchw, empty_nchw, is_channels_last, output_hw, pad_nchw, window_slices
 
@@ -63,7 +63,7 @@ def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any,
     pad = as_pair(op, "padding", padding, 0)
     dil = as_pair(op, "dilation", dilation, 1)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel} (PyTorch's rule)")
+        raise ValueRangeError(f"{op}: padding {pad} must be at most half of kernel_size {kernel} (PyTorch's rule)")
     out_hw = output_hw(op, x.shape, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])), dil, ceil_mode)
     return _PoolGeometry(tuple(x.shape), kernel, stride, pad, dil, out_hw)
 

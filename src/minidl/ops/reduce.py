@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..backend import xp
@@ -46,7 +48,9 @@ class Mean(Op):
     saves = ()
 
     def forward(self, a, axis=None, keepdims=False):
-        return xp.mean(a, axis=axis, keepdims=keepdims), (a.shape, axis, keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of nothing is NaN, as in PyTorch
+            return xp.mean(a, axis=axis, keepdims=keepdims), (a.shape, axis, keepdims)
 
     def backward(self, dout, cache, needs=None):
         shape, axis, keepdims = cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import xp
+from ..errors import ValueRangeError
 from .base import Op, wants
 
 
@@ -255,7 +256,7 @@ def _check_index(name: str, a: np.ndarray, index: np.ndarray, axis: int) -> None
                                f"smaller than self {list(a.shape)} apart from dimension {axis}")
     if index.size and (index.min() < 0 or index.max() >= a.shape[axis]):
         bad = int(index.min()) if index.min() < 0 else int(index.max())
-        raise IndexError(f"index {bad} is out of bounds for dimension {axis} with size {a.shape[axis]}")
+        raise ValueRangeError(f"index {bad} is out of bounds for dimension {axis} with size {a.shape[axis]}")
 
 
 class Gather(Op):
