@@ -49,6 +49,7 @@ def test_extending_a_cosine_run_replans_the_schedule(cosine_run, tmp_path, capsy
     run = tmp_path / "run"
     shutil.copytree(cosine_run, run)
     assert cli.main(["train", "--resume", str(run), "--epochs", "4", "--no-progress"]) == 0
+    assert "resumed with changed settings: epochs 2 -> 4, " in capsys.readouterr().out
     lrs = [row["lr"] for row in metrics(run)]
     first_two = [0.01 * (1 + math.cos(math.pi * e / 2)) / 2 for e in range(2)]
     replanned = [0.01 * (1 + math.cos(math.pi * e / 4)) / 2 for e in (2, 3)]

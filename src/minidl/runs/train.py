@@ -385,6 +385,10 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         print(f"fine-tuning: {note}", file=out)
     print(f"run directory: {run_dir}" + (f" (resuming from {resume_from})" if resume_from else ""), file=out,
           flush=True)
+    changed = history_entry["resumes"][-1]["changed"] if resumed is not None else {}
+    if changed:
+        listing = ", ".join(f"{k} {before} -> {after}" for k, (before, after) in changed.items())
+        print(f"resumed with changed settings: {listing} (recorded in {A.RUN_JSON})", file=out, flush=True)
     has_val = data.val is not None
     kind = "acc" if spec.task == "classification" else "loss"
     trainer = Trainer(progress=progress, log_every=50, monitor=f"{'val' if has_val else 'train'}_{kind}",
