@@ -75,7 +75,15 @@ def _mpiexec() -> str:
 
 def launch(cfg: Config, workload: str, steps: int | None, epochs: int, memory: bool = False) -> dict[str, Any]:
     """Run one configuration as its own job; rank 0's report (seconds per timed epoch, loss), with ``memory``
-    the largest process's peak MB instead."""
+    the largest process's peak MB instead. A job that fails is run once more (gloo's ranks occasionally
+    crash at exit, after reporting) before the error is raised."""
+    try:
+        return _launch(cfg, workload, steps, epochs, memory)
+    except RuntimeError:
+        return _launch(cfg, workload, steps, epochs, memory)
+
+
+def _launch(cfg: Config, workload: str, steps: int | None, epochs: int, memory: bool) -> dict[str, Any]:
     worker = [sys.executable, str(HERE.parent / "train_speed.py"), "--dp-worker", cfg.lib, workload,
               "--threads", str(cfg.threads), "--epochs", str(epochs)] + (["--memory"] if memory else [])
     if steps:
@@ -103,9 +111,7 @@ def launch(cfg: Config, workload: str, steps: int | None, epochs: int, memory: b
             raise RuntimeError(f"{cfg.label} {workload} failed:\n{o.stderr[-3000:]}")
     reports = [json.loads(line[len("REPORT "):]) for o in outs for line in o.stdout.splitlines()
                if line.startswith("REPORT ")]
-    report = next(r for r in reports if r["rank"] == 0)
-    report["peak_mb"] = max(r["peak_mb"] for r in reports)  # the largest process
-    return report
+    return next(r for r in reports if r["rank"] == 0)
 
 
 # --------------------------------------------------------------------------------------------- the worker
@@ -185,8 +191,29 @@ def worker(lib_name: str, workload: str, steps: int | None, epochs: int, threads
         if epoch > 0 or memory:
             times.append((time.perf_counter() - t0) * full_steps / n_steps)
         loss = total / n_steps
-    peak = ts._peak_rss_mb(reset) - base
-    print("REPORT " + json.dumps({"rank": rank, "s_per_epoch": times, "peak_mb": peak, "loss": loss}), flush=True)
+    peak = _max_over_ranks(lib_name, ts._peak_rss_mb(reset) - base) if world > 1 else ts._peak_rss_mb(reset) - base
+    if rank == 0:  # one line (ranks' prints would interleave)
+        print("REPORT " + json.dumps({"rank": rank, "s_per_epoch": times, "peak_mb": peak, "loss": loss}), flush=True)
+    if lib_name == "torch" and world > 1:
+        import torch.distributed as tdist
+
+        tdist.destroy_process_group()
+
+
+def _max_over_ranks(lib_name: str, value: float) -> float:
+    """The largest process's value (peak memory), on rank 0."""
+    if lib_name == "torch":
+        import torch
+        import torch.distributed as tdist
+
+        t = torch.tensor([value], dtype=torch.float64)
+        tdist.all_reduce(t, op=tdist.ReduceOp.MAX)
+        return float(t.item())
+    import minidl.distributed as mdist
+
+    a = np.array([value])
+    mdist.all_reduce(a, mdist.ReduceOp.MAX)
+    return float(a[0])
 
 
 def _barrier(lib_name: str) -> None:

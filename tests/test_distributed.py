@@ -302,3 +302,15 @@ def test_gradients_reach_post_accumulate_hooks_before_backward_ends():
     last(h).sum().backward()
     assert events == ["last.weight ready", "backward through first", "first.weight ready"]
     assert last.weight.grad is not None and first.weight.grad is not None
+
+
+@requires_mpi
+def test_the_pytorch_style_ddp_example_runs_on_two_ranks(tmp_path):
+    """examples/ddp_mnist.py is PyTorch's DDP tutorial structure with `import minidl as torch`."""
+    r = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(HERE.parent / "examples" / "ddp_mnist.py"),
+                        "--epochs", "1"], capture_output=True, text=True, timeout=240, env=ENV, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    accuracy = float(re.search(r"test accuracy ([\d.]+)% \(2 ranks x 32\)", r.stdout).group(1))
+    assert accuracy > 60  # one epoch on 6,000 images: chance is 10%
+    state = minidl.load(tmp_path / "ddp_mnist.pt")
+    assert "bn.running_mean" in state and "conv1.weight" in state
