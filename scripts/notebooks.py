@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -66,7 +67,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def execute(path: Path, out_dir: Path, quick: bool, timeout: int = 3600):  # -> nbformat.NotebookNode
     """Run the notebook ``path`` on a fresh IPython kernel and write the executed ``out_dir/<stem>.ipynb``.
 
-    The kernel's working folder and ``$MINIDL_NOTEBOOK_OUT`` are ``out_dir/<stem>``. A cell that raises
+    The kernel's working folder and ``$MINIDL_NOTEBOOK_OUT`` are ``out_dir/<stem>``, emptied first. A cell that raises
     stops the run with nbclient's ``CellExecutionError``, which names the cell and shows its traceback.
     """
     import jupytext
@@ -74,7 +75,9 @@ def execute(path: Path, out_dir: Path, quick: bool, timeout: int = 3600):  # -> 
     from nbclient import NotebookClient
 
     work = out_dir / path.stem
-    work.mkdir(parents=True, exist_ok=True)
+    if work.exists():  # a fresh folder for every run: nothing left over from the last one
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
     nb = jupytext.read(path)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(work)}})
