@@ -15,6 +15,7 @@ alternate between the two libraries, and the script reports medians over the epo
     python benchmarks/train_speed.py --quick         # a few hundred steps per workload
     python benchmarks/train_speed.py --threads 1 --json results.json
     python benchmarks/train_speed.py --profile lenet5 --steps 100   # per-op time of one workload
+    python benchmarks/train_speed.py --procs 2       # data-parallel: processes x threads (data_parallel.py)
 """
 
 from __future__ import annotations
@@ -398,15 +399,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cpu-clock", action="store_true",
                    help="with --profile and --threads 1, time by the thread's CPU time "
                         "(robust on a loaded machine)")
+    p.add_argument("--procs", type=int, default=None,
+                   help="instead of the side-by-side table, compare data-parallel training on this many processes "
+                        "(1 thread each) and one process at --threads, for both libraries (see data_parallel.py)")
+    p.add_argument("--rounds", type=int, default=3, help="with --procs: launches of each configuration")
+    p.add_argument("--dp-worker", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
+    p.add_argument("--sync-bn", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--memory-probe", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
     p.add_argument("--probe-steps", type=int, default=30, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.dp_worker:
+        from data_parallel import worker  # a sibling module: benchmarks/ is on sys.path when run as a script
+
+        worker(*args.dp_worker, args.steps, args.epochs, args.threads, args.sync_bn, args.memory)
+        return 0
     _limiter = limit_threads(args.threads)  # kept for the whole run
     if args.memory_probe:
         memory_probe(*args.memory_probe, args.probe_steps)
         return 0
     use_torch = torch is not None and not args.no_torch
     steps = 200 if args.quick and args.steps is None else args.steps
+    if args.procs:
+        import data_parallel
+
+        chosen_names = [w.name for w in WORKLOADS if w.name in args.workloads.split(",")]
+        dp = data_parallel.run(chosen_names, args.procs, args.threads, steps, 1 if args.quick else args.epochs,
+                               args.rounds, use_torch)
+        if args.json:
+            atomic_write_text(args.json, json.dumps({"procs": args.procs, "threads": args.threads,
+                                                     "data_parallel": dp}, indent=2))
+        return 0
     data = load_data()
     if args.profile:
         from op_profile import profile  # a sibling module: benchmarks/ is on sys.path when run as a script

@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pytest
 
+import minidl
 from minidl import cli, report
 from minidl.report.plots import _positive_probability
 from minidl.runs import load_run
@@ -122,3 +123,13 @@ def test_train_logistic_regression_on_digits(tmp_path, capsys) -> None:
     metrics = json.loads((out / "results.json").read_text())["metrics"]
     assert metrics["params"] == 64 * 10 + 10 and metrics["test_acc"] > 0.8
     assert (out / "per_class_accuracy.png").is_file()
+
+
+def test_autoencoder_hidden_activation_is_an_option() -> None:
+    from minidl.models import Autoencoder
+
+    model = Autoencoder(1024, (32, 32), activation="leaky_relu")
+    kinds = [type(m).__name__ for m in model.modules() if not isinstance(m, minidl.nn.Sequential | Autoencoder)]
+    assert kinds == ["Flatten", "Linear", "LeakyReLU", "Linear", "Linear", "LeakyReLU", "Linear", "Sigmoid"]
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Autoencoder(16, (4,), activation="swish")

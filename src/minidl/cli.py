@@ -92,7 +92,9 @@ def _user_errors(command: str) -> Callable[[Callable[..., int]], Callable[..., i
             try:
                 return fn(args, *rest, **kw)
             except (RunError, ConfigError, ExpressionError, CheckpointError, FileNotFoundError) as e:
-                return _usage_error(command, str(e))
+                code = _usage_error(command + _on_rank(), str(e))
+                _stop_other_ranks(code)
+                return code
 
         return run
 
@@ -111,6 +113,32 @@ def _model_names() -> str:
     return ", ".join(models.list_models())
 
 
+# ------------------------------------------------------------------------------------------ processes
+def _procs_arg(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--procs", metavar="N|auto", default=None, help=help_text)
+
+
+def _launched(args: argparse.Namespace) -> int | None:
+    """Start ``--procs N`` ranks of this command under mpiexec and return their exit code, or ``None`` when
+    this process is to run the command itself (one process, or already one of the ranks, which then joins
+    the process group)."""
+    from .distributed.launch import join_if_launched, launch, parse_procs
+    from .distributed.process_group import is_mpi_launched
+
+    if is_mpi_launched():
+        join_if_launched()
+        return None
+    if args.procs is None:
+        return None
+    n = parse_procs(args.procs)
+    if n == 1:
+        return None
+    argv = list(args.argv)
+    k = argv.index("--procs") if "--procs" in argv else -1
+    argv = argv[:k] + argv[k + 2:] if k >= 0 else [a for a in argv if not a.startswith("--procs=")]
+    return launch(n, argv)
+
+
 # ------------------------------------------------------------------------------------------ train
 def _train_args(p: argparse.ArgumentParser) -> None:
     from .runs.config import OPTIONS
@@ -124,6 +152,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
                    help="no progress bar, one line per epoch")
     p.add_argument("--overwrite", action="store_true",
                    help="start again, in the same --out directory, a run stopped before it saved any weights")
+    _procs_arg(p, "train data-parallel on N local processes (each on its share of every batch of --batch-size); "
+                  "'auto': one per core. Needs minidl[distributed]")
     kinds: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "ints": _number_list(int),
                                               "floats": _number_list(float)}
     for opt in OPTIONS:
@@ -150,14 +180,27 @@ def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
     overrides = {o.name: getattr(args, o.name) for o in OPTIONS if hasattr(args, o.name)}
     if "model_args" in overrides:
         overrides["model_args"] = _model_args(overrides["model_args"])
-    cfg, ckpt = resolve_run_config(args.config, overrides, args.resume)
+    cfg, ckpt = resolve_run_config(args.config, overrides, args.resume)  # a bad flag fails before any launch
+    if args.procs is not None:
+        from .distributed.launch import parse_procs
+        from .runs.train import check_global_batch
+
+        check_global_batch(cfg.batch_size, parse_procs(args.procs))
+    code = _launched(args)
+    if code is not None:
+        return code
+    from .runs.train import _world
+
+    first = _world()[0] == 0  # the ranks stop together, for the same reason: one of them says why
     try:
         train_run(cfg, ckpt, progress=args.progress, out=out, overwrite=args.overwrite)
     except NumericalError as e:
-        print(f"minidl train: error: {e}", file=sys.stderr)
+        if first:
+            print(f"minidl train: error: {e}", file=sys.stderr)
         return EXIT_FAIL
     except TrainingInterrupted as e:
-        print(f"minidl train: {_interrupted_message(e)}", file=sys.stderr)
+        if first:
+            print(f"minidl train: {_interrupted_message(e)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
 
@@ -183,6 +226,7 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `minidl train`")
     p.add_argument("--split", choices=("test", "train"), default="test", help="dataset split (default test)")
     p.add_argument("--dataset", default=None, help="another dataset with the same inputs and classes")
+    _procs_arg(p, "evaluate on N local processes, each on its share of the split; 'auto': one per core")
 
 
 @_user_errors("eval")
@@ -192,8 +236,15 @@ def cmd_eval(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from .runs import evaluate_run, load_run
 
     out = out or sys.stdout
+    code = _launched(args)
+    if code is not None:
+        return code
     run = load_run(args.run_dir)
     evaluation, per_class, n = evaluate_run(run, args.split, args.dataset)
+    from .runs.train import _world
+
+    if _world()[0] != 0:  # every rank has the whole evaluation; rank 0 prints it
+        return EXIT_OK
     name = args.dataset or run.config.dataset
     print(f"minidl eval: {run.config.model} from {run.run_dir} on {name} ({args.split} split, {n:,} samples)",
           file=out)
@@ -647,6 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         print(f"minidl: error: give a command: {', '.join(COMMANDS)} (see `minidl --help`)", file=sys.stderr)
         return EXIT_USAGE
+    args.argv = argv
     keep_freed_memory()  # the command owns its process: let training reuse freed blocks (minidl.ops._memory)
     with _one_line_warnings(args.command) if as_program else contextlib.nullcontext(), \
             _interrupts_not_lost() if as_program else contextlib.nullcontext():
@@ -661,8 +713,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:
             if debug:
                 raise
-            print(f"minidl {args.command}: error: {_failure(exc)}", file=sys.stderr)
-            return EXIT_USAGE if _is_usage_error(exc) else EXIT_FAIL
+            code = EXIT_USAGE if _is_usage_error(exc) else EXIT_FAIL
+            print(f"minidl {args.command}: error{_on_rank()}: {_failure(exc)}", file=sys.stderr)
+            _stop_other_ranks(code)
+            return code
+
+
+def _on_rank() -> str:
+    """`` on rank k of N`` inside a data-parallel job (an error names the rank it happened on)."""
+    from . import distributed as dist
+
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        return f" on rank {dist.get_rank()} of {dist.get_world_size()}"
+    return ""
+
+
+def _stop_other_ranks(code: int) -> None:
+    """A rank that fails ends the job: its peers would otherwise wait for it in their next collective."""
+    from . import distributed as dist
+
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        dist.abort(code)
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -528,6 +528,8 @@ def _builtin_checks() -> list[GradcheckCase]:
         # ---------------------------------------------------------------- normalisation, dropout
         C("batch_norm_train", lambda x, w, b: ops.batch_norm(x, w, b, training=True),
           {"x": (4, 3, 2, 2), "weight": (3,), "bias": (3,)}),
+        C("sync_batch_norm", lambda x, w, b: ops.sync_batch_norm(x, w, b),  # one process: its own statistics
+          {"x": (4, 3, 2, 2), "weight": (3,), "bias": (3,)}),
         C("batch_norm_eval", lambda x, w, b: ops.batch_norm(x, w, b, running_mean=bn_stats[0],
                                                             running_var=bn_stats[1], training=False),
           {"x": (4, 3), "weight": (3,), "bias": (3,)}),

@@ -529,6 +529,9 @@ class Tensor(_BoundMethods):
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_hooks is None:
             self._post_hooks = []
+        from .autograd import engine
+
+        engine._post_hooks_used = True
         return _HookHandle(self._post_hooks, hook)
 
     def backward(self, gradient: Any = None, retain_graph: _Bool | None = None,

@@ -243,6 +243,10 @@ def _backward_pass(root_nodes: list[Node], node_grads: dict[Node, list[Any]], le
                    accumulate: bool) -> None:
     """The body of :func:`run_backward`: nodes in reverse topological order, then the leaves."""
     order = _topological_order(root_nodes)
+    # Leaves with post-accumulate hooks (data-parallel gradient reduction) get their .grad as soon as their last
+    # gradient arrives rather than after the whole pass, so that the hook can start communicating while the
+    # remaining backward runs: count each such leaf's incoming edges, and finish it when the count hits zero.
+    pending = _pending_eager_leaves(order) if accumulate and inputs is None and _post_hooks_used else None
     useful = receives = None
     if inputs is not None:  # run only what leads to an input; the inputs' own nodes still receive gradients
         useful = _leading_to(order, leaf_targets, node_targets)
@@ -290,6 +294,11 @@ def _backward_pass(root_nodes: list[Node], node_grads: dict[Node, list[Any]], le
                     leaf_grads[id(target)] = [target, g]
                 else:
                     entry[1] = entry[1] + g
+                if pending is not None and id(target) in pending:
+                    pending[id(target)] -= 1
+                    if pending[id(target)] == 0:
+                        leaf, g = leaf_grads.pop(id(target))
+                        _accumulate(leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g)
 
     for leaf, g in leaf_grads.values():
         if leaf._hooks:
@@ -300,6 +309,19 @@ def _backward_pass(root_nodes: list[Node], node_grads: dict[Node, list[Any]], le
                 captured[i] = g
         elif inputs is None or i is not None:
             _accumulate(leaf, g)
+
+
+_post_hooks_used = False  # set by the first register_post_accumulate_grad_hook: until then no pass counts edges
+
+
+def _pending_eager_leaves(order: list[Node]) -> dict[int, int]:
+    """id(leaf) -> number of edges into it from ``order``, for the leaves that have post-accumulate hooks."""
+    pending: dict[int, int] = {}
+    for node in order:
+        for e in node.edges:
+            if e is not None and type(e[0]) is not Node and e[0]._post_hooks:
+                pending[id(e[0])] = pending.get(id(e[0]), 0) + 1
+    return pending
 
 
 def _leading_to(order: list[Node], leaf_targets: dict[int, int], node_targets: dict[tuple[int, int], int]) -> set[int]:

@@ -1,7 +1,7 @@
 """``minidl.nn``: PyTorch's module API (``Module``, layers, losses, containers, ``init``, ``utils``) on
 minidl's engine. Every layer's ``forward`` calls :mod:`minidl.nn.functional`, which runs the ops."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     CELU,
     ELU,
@@ -64,6 +64,7 @@ from .normalization import (
     InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
+    SyncBatchNorm,
 )
 from .padding import (
     CircularPad1d,
@@ -108,11 +109,11 @@ from .transformer import (
 from .vision import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
-    "functional", "init", "utils",
+    "functional", "init", "parallel", "utils",
     "Module", "Parameter", "StateDictError", "RemovableHandle",
     "Sequential", "ModuleList", "ModuleDict",
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Flatten",
+    "BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LayerNorm", "Dropout", "Flatten",
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "Dropout1d", "Dropout2d",
     "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Embedding", "EmbeddingBag",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",

@@ -14,8 +14,8 @@ from . import functional as F
 from . import init
 from .module import Module, _empty_parameter, _factory_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-           "LocalResponseNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], dtype: np.dtype, affine: bool, bias: bool) -> None:
@@ -88,9 +88,13 @@ class _BatchNorm(Module):
         # batch statistics in training, and in eval when there are no running statistics to use
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep_buffers = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if keep_buffers else None,
-                            self.running_var if keep_buffers else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+        return self._batch_norm(input, self.running_mean if keep_buffers else None,
+                                self.running_var if keep_buffers else None, use_batch_stats, factor)
+
+    def _batch_norm(self, input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                    use_batch_stats: bool, factor: float) -> Tensor:
+        return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, use_batch_stats, factor,
+                            self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -109,6 +113,57 @@ class BatchNorm2d(_BatchNorm):
 
     _expected_ndims = (4,)
     _expected_text = "4-D input (N, {C}, H, W)"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose training statistics span every rank of a data-parallel job
+    (:class:`minidl.ops.norm.SyncBatchNorm` has the math): N ranks with B samples each normalise exactly as
+    one process with N·B would. Outside a multi-rank job, and in eval mode, it is :class:`BatchNorm2d`
+    (of any input with a channel axis 1). :meth:`convert_sync_batchnorm` swaps a model's batch norms for it.
+    """
+
+    _expected_ndims = (2, 3, 4, 5)
+    _expected_text = "input (N, {C}, *spatial)"
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group: Any = None, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def _batch_norm(self, input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                    use_batch_stats: bool, factor: float) -> Tensor:
+        from .. import distributed as dist
+        from .. import ops
+
+        if not (self.training and use_batch_stats and dist.is_initialized() and dist.get_world_size() > 1):
+            return super()._batch_norm(input, running_mean, running_var, use_batch_stats, factor)
+        return ops.sync_batch_norm(input, self.weight, self.bias, running_mean=running_mean,
+                                   running_var=running_var, momentum=factor, eps=self.eps,
+                                   reduce=dist.allreduce_arrays)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """``module`` with every batch norm layer replaced by a :class:`SyncBatchNorm` holding the same
+        parameters, buffers and mode (the module itself when it is one; its children are replaced in place)."""
+        converted = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group,
+                            dtype=module.weight.dtype if module.weight is not None else None)
+            if module.weight is not None and module.bias is None:
+                converted.register_parameter("bias", None)
+            for name in ("weight", "bias"):
+                if getattr(module, name) is not None:
+                    setattr(converted, name, getattr(module, name))
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                setattr(converted, name, getattr(module, name))
+            converted.train(module.training)
+        for name, child in list(module.named_children()):
+            new = cls.convert_sync_batchnorm(child, process_group)
+            if new is not child:
+                setattr(module, name, new)
+        return converted
 
 
 class LayerNorm(Module):

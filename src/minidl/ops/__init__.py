@@ -41,7 +41,7 @@ from .loss import (
     nll_loss,
     pointwise_losses,
 )
-from .norm import batch_norm, group_norm, layer_norm, local_response_norm
+from .norm import batch_norm, group_norm, layer_norm, local_response_norm, sync_batch_norm
 from .padding import pad
 from .pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from .recurrent import lstm_scan
@@ -78,7 +78,8 @@ __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "activations", "prelu",
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "conv_transpose2d", "adaptive_max_pool2d", "max_unpool2d", "pad", "interpolate", "unfold", "fold",
-    "batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding", "embedding_bag",
+    "batch_norm", "sync_batch_norm", "layer_norm", "dropout", "group_norm", "local_response_norm", "embedding",
+    "embedding_bag",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "pointwise_losses", "ctc_loss", "lstm_scan",
 ]  # fmt: skip

@@ -168,14 +168,19 @@ def _normalized_grad(dy: np.ndarray, xhat: np.ndarray, scale: np.ndarray, groups
     passes dy = dL/dy and scale = γ/√(σ² + ε) instead (γ is constant over its groups) and reuses both sums
     as the gradients of β and γ.
     """
-    count = groups.count
     s_dy = groups.sum(dy)
     s_dyx = groups.dot(dy, xhat)
+    return _grad_from_sums(dy, xhat, scale, groups, s_dy, s_dyx, groups.count), s_dy, s_dyx
+
+
+def _grad_from_sums(dy: np.ndarray, xhat: np.ndarray, scale: np.ndarray, groups: _Groups, s_dy: np.ndarray,
+                    s_dyx: np.ndarray, count: float) -> np.ndarray:
+    """scale · (dy − (Σ dy + x̂ Σ dy ⊙ x̂)/M) from the sums (over one process, or over every rank)."""
     dx = xhat * groups.expand(s_dyx / count)
     dx += groups.expand(s_dy / count)
     xp.subtract(dy, dx, out=dx)
     dx *= groups.expand(scale)
-    return dx, s_dy, s_dyx
+    return dx
 
 
 def _check_param(name: str, what: str, a: Any, shape: tuple[int, ...]) -> None:
@@ -321,7 +326,79 @@ class LayerNorm(Op):
         return dx, dw, db
 
 
-batch_norm, layer_norm = BatchNorm(), LayerNorm()
+class SyncBatchNorm(Op):
+    r"""Batch normalisation in training whose statistics span every rank of a data-parallel job.
+
+    The ranks' batches are one batch of M = Σ_k M_k values per channel. Each rank computes its own mean m_k
+    and sum of squared deviations S_k = Σ (x − m_k)² (two-pass, as :class:`BatchNorm`), and one ``reduce``
+    (in float64) sums M_k, M_k m_k, M_k m_k² and S_k over the ranks; then μ = Σ M_k m_k / M and
+    M σ² = Σ S_k + Σ M_k m_k² − M μ² (the parallel combination of moments; the last two terms, the spread of
+    the ranks' means, are summed in float64), exactly the statistics of the whole batch with one message.
+    The backward pass needs, for dx, the sums Σ g and Σ g x̂ over the whole batch, where rank k's g is the
+    gradient of its own loss:
+    dx = γ/√(σ² + ε) · (g − (Σ g + x̂ Σ g x̂)/M). Data-parallel training averages the parameters' gradients
+    over the N ranks, so with L = (1/N) Σ_k L_k this is exactly N · dL/dx, the N that the averaging of
+    the upstream parameters' gradients takes out again. dγ = Σ g x̂ and dβ = Σ g are this rank's own sums
+    (the averaging over the ranks completes them). ``reduce`` sums a list of arrays over the ranks
+    (:func:`minidl.distributed.allreduce_arrays`); the identity makes this :class:`BatchNorm` in training.
+    """
+
+    name = "sync_batch_norm"
+    saves = (0, 1)
+
+    def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, momentum=0.1, eps=1e-5,
+                reduce=None):
+        check_float(self.name, x)
+        if x.ndim < 2:
+            raise ValueError(f"{self.name}: expected input of shape (N, C) or (N, C, *spatial), got {x.shape}")
+        c = x.shape[1]
+        running_mean = _buffer(self.name, "running_mean", running_mean)
+        running_var = _buffer(self.name, "running_var", running_var)
+        for what, a in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+            _check_param(self.name, what, a, (c,))
+        reduce = reduce or (lambda arrays: arrays)
+        groups = _Channels(x)
+        x2 = groups.view(x)
+        m_k = groups.count
+        mean_k = groups.sum(x2) / max(m_k, 1)
+        xhat = x2 - groups.expand(mean_k)
+        mean_k = mean_k.astype(np.float64)
+        n, first, second, deviations = reduce([np.full(c, float(m_k)), m_k * mean_k, m_k * mean_k * mean_k,
+                                               groups.dot(xhat, xhat).astype(np.float64)])
+        count = float(n[0])
+        if count <= 1:
+            raise ValueError(f"{self.name}: Expected more than 1 value per channel when training, got input size "
+                             f"{x.shape} on this rank and {count:.0f} values per channel on all ranks")
+        mu = first / count
+        mean = mu.astype(x.dtype)
+        var = (np.maximum(deviations + second - count * mu * mu, 0.0) / count).astype(x.dtype)
+        xhat -= groups.expand((mu - mean_k).astype(x.dtype))  # deviations from the global mean
+        inv_std = 1.0 / xp.sqrt(var + eps)
+        xhat *= groups.expand(inv_std)
+        if running_mean is not None:
+            m = float(momentum)
+            running_mean *= 1 - m
+            running_mean += m * mean
+            running_var *= 1 - m
+            running_var += (m * count / (count - 1)) * var
+        w, b = (None if a is None else a.astype(x.dtype, copy=False) for a in (weight, bias))
+        out = _affine(xhat, None if w is None else groups.expand(w), None if b is None else groups.expand(b))
+        scale = inv_std if w is None else inv_std * w
+        return groups.restore(out), (groups, xhat, scale, count, reduce, w is not None, b is not None)
+
+    def backward(self, dout, cache, needs=None):
+        groups, xhat, scale, count, reduce, has_w, has_b = cache
+        d2 = groups.view(dout)
+        s_dy, s_dyx = groups.sum(d2), groups.dot(d2, xhat)  # this rank's sums: dβ and dγ
+        dx = None
+        if wants(needs, 0):
+            all_dy, all_dyx = reduce([s_dy, s_dyx])
+            dx = groups.restore(_grad_from_sums(d2, xhat, scale, groups, all_dy, all_dyx, count))
+        return dx, s_dyx if has_w and wants(needs, 1) else None, s_dy if has_b and wants(needs, 2) else None
+
+
+batch_norm, layer_norm, sync_batch_norm = BatchNorm(), LayerNorm(), SyncBatchNorm()
 
 
 class GroupNorm(Op):

@@ -120,6 +120,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("normalize", "bool", True, "standardise images with the training set's per-channel mean and std"),
     Option("train_samples", "int", None, "train on this many samples only (after the validation hold-out)",
            metavar="N"),
+    Option("sync_batchnorm", "bool", True, "with several processes (--procs), batch norm statistics over the "
+           "whole global batch (SyncBatchNorm), so that N processes train as one does (default on)"),
     Option("on_nonfinite", "str", "stop", "a NaN or infinite loss or gradient: stop the run (keeping the last "
            "good checkpoint), skip that batch, or ignore it (default stop)", choices=("stop", "skip", "ignore")),
     Option("val_split", "float", 0.1, "fraction of the training split held out for validation (default 0.1)"),

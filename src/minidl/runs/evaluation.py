@@ -21,9 +21,10 @@ from ..nn import Conv2d, Linear, Module
 from ..nn import functional as F
 from ..tensor import Tensor, tensor
 from ..training import History, predict
+from ..utils.data import Subset
 from .build import Data, make_loader
 
-__all__ = ["Evaluation", "evaluate_dataset", "raw_arrays", "write_figures", "write_run_report",
+__all__ = ["Evaluation", "evaluate_dataset", "shard", "raw_arrays", "write_figures", "write_run_report",
            "per_class_rows"]
 
 
@@ -44,19 +45,35 @@ class Evaluation:
         return self.outputs.argmax(axis=1)
 
 
+def shard(dataset: Any) -> Any:
+    """This rank's contiguous share of ``dataset`` in a data-parallel job (the whole of it otherwise): rank k
+    of N takes samples ⌊k·n/N⌋ … ⌊(k+1)·n/N⌋ − 1, so the shards in rank order are the dataset, each sample once."""
+    from .. import distributed as dist
+
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return dataset
+    k, world, n = dist.get_rank(), dist.get_world_size(), len(dataset)
+    return Subset(dataset, range(k * n // world, (k + 1) * n // world))
+
+
 def evaluate_dataset(model: Module, dataset: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], task: str,
                      num_classes: int | None = None) -> Evaluation:
-    """One pass of ``model`` over ``dataset`` (eval mode, no graph); ``loss_fn`` over all samples at once."""
+    """One pass of ``model`` over ``dataset`` (eval mode, no graph); ``loss_fn`` over all samples at once.
+
+    In a data-parallel job each rank runs the model on its :func:`shard` and every rank gets all the outputs
+    (gathered in rank order, i.e. in the dataset's order)."""
+    from ..distributed import gather_rows
+
     targets: list[np.ndarray] = []
 
     def inputs() -> Any:
         # hand predict() the inputs and keep the targets of the same batches
-        for x, y in make_loader(dataset):
+        for x, y in make_loader(shard(dataset)):
             targets.append(np.asarray(y._data if isinstance(y, Tensor) else y))
             yield x
 
-    outputs = predict(model, inputs())
-    y = np.concatenate(targets)
+    outputs = gather_rows(predict(model, inputs()))
+    y = gather_rows(np.concatenate(targets))
     loss = float(loss_fn(tensor(outputs), tensor(y)).item())
     if task != "classification":
         flat = y.reshape(len(y), -1)

@@ -5,6 +5,14 @@ and schedule (:mod:`.build`) → write the config, the derived facts and the mod
 :class:`~minidl.training.Trainer` (checkpoint after every epoch; metrics files rewritten after every epoch)
 → save the final model, evaluate the test split, draw the figures and write the report.
 
+Data-parallel (``--procs N``, or ``mpiexec -n N minidl train``): every rank builds the same data and model;
+rank 0's weights are broadcast, each rank trains on its share of every global batch of ``batch_size``
+samples (:class:`~minidl.utils.data.distributed.DistributedSampler`, ``batch_size / N`` per rank) with
+averaged gradients (:class:`~minidl.nn.parallel.DistributedDataParallel`; batch norm as
+:class:`~minidl.nn.SyncBatchNorm` unless ``sync_batchnorm = false``), validation and test evaluation are
+sharded, and only rank 0 writes the run directory. Every run, single-process included, draws its batches the
+same way, so a run visits the same global batches on any number of ranks and its checkpoint resumes on any.
+
 Ctrl-C: the first SIGINT only raises a flag; training stops at the end of the current batch (never in the
 middle of an optimizer step), a checkpoint of that exact point is written (model, optimizer, schedule, RNG
 and data-loader position) and :class:`TrainingInterrupted` says how to resume. ``--resume`` then continues
@@ -29,6 +37,8 @@ from .. import random as mrandom
 from .._atomic import atomic_write_text, remove_stale_temps
 from .._version import __version__
 from ..errors import NumericalError
+from ..nn import SyncBatchNorm
+from ..nn.parallel import DistributedDataParallel
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..report._util import fmt_duration
 from ..report.summary import summary as model_summary
@@ -42,6 +52,7 @@ from ..training import (
     restore_checkpoint,
 )
 from ..training.checkpoint import warn_nonfinite
+from ..utils.data import DataLoader, DistributedSampler
 from . import artifacts as A
 from .build import (
     Data,
@@ -55,7 +66,7 @@ from .build import (
     model_spec,
 )
 from .config import OPTIONS, RunConfig, load_config_file, resolve, to_toml
-from .evaluation import evaluate_dataset, per_class_rows, write_figures, write_run_report
+from .evaluation import evaluate_dataset, per_class_rows, shard, write_figures, write_run_report
 from .finetune import FineTuning, FrozenNorms, fine_tuned_model, pretrained_stats
 
 OPTION_NAMES = frozenset(o.name for o in OPTIONS)
@@ -207,8 +218,12 @@ class _StopOnInterrupt(Callback):
         print("\nCtrl-C: stopping after this batch and saving a checkpoint (Ctrl-C again to stop at once)",
               file=self.out, flush=True)
 
+    def on_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self.trainer.interrupt_requested = self.requested  # data-parallel: the step's reduction shares it
+
     def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
-        if self.requested:
+        # data-parallel: stop when any rank was interrupted before this step's reduction, so all stop together
+        if self.trainer.stop_now if _world()[1] > 1 else self.requested:
             raise _CleanStop
 
 
@@ -302,6 +317,41 @@ def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
         raise RunError(f"{str(run_dir)!r} already holds a run; choose another --out, or {hint}")
 
 
+def _world() -> tuple[int, int]:
+    """(this process's rank, the number of ranks): (0, 1) outside a data-parallel job."""
+    from .. import distributed as dist
+
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+def check_global_batch(batch_size: int, size: int) -> None:
+    """The global batch must split evenly over the ranks (equal shares keep the averaged gradient that of
+    the whole batch)."""
+    if batch_size % size:
+        fits = sorted({max(size, batch_size // size * size), (batch_size // size + 1) * size})
+        raise RunError(f"--batch-size {batch_size} is the global batch, split evenly over the {size} processes; "
+                       f"it must be a multiple of {size} (e.g. {' or '.join(map(str, fits))})")
+
+
+def _train_loader(cfg: RunConfig, data: Data, world: tuple[int, int]) -> DataLoader:
+    """Rank k's share of every global batch of ``cfg.batch_size``: a permutation per epoch from the seed and
+    the epoch (one process included), strided over the ranks. A checkpoint thus resumes on any number of
+    ranks: its position, in global batches, means the same samples on all."""
+    rank, size = world
+    check_global_batch(cfg.batch_size, size)
+    sampler = DistributedSampler(data.train, num_replicas=size, rank=rank, shuffle=True, seed=cfg.seed)
+    return DataLoader(data.train, batch_size=cfg.batch_size // size, sampler=sampler)
+
+
+def _data_parallel_model(model: Any, cfg: RunConfig, size: int) -> Any:
+    """The model each rank trains: itself alone, or wrapped for gradient averaging over ``size`` ranks."""
+    if size == 1:
+        return model
+    if cfg.get("sync_batchnorm", True):
+        model = SyncBatchNorm.convert_sync_batchnorm(model)
+    return DistributedDataParallel(model)
+
+
 def _run_history(run_dir: Path, cfg: RunConfig, resumed: Mapping[str, Any] | None, done: int) -> dict[str, Any]:
     """``started`` and ``resumes`` of ``run.json``: a resumed run keeps its start time and appends what this
     resume changed (each setting as ``[before, after]``) to the list of its resumes."""
@@ -315,8 +365,31 @@ def _run_history(run_dir: Path, cfg: RunConfig, resumed: Mapping[str, Any] | Non
         except (OSError, ValueError):
             previous = {}
     changed = {k: [resumed[k], cfg[k]] for k in sorted(OPTION_NAMES) if k in resumed and resumed[k] != cfg.get(k)}
-    entry = {"time": now, "after_epoch": done, "changed": changed}
+    entry = {"time": now, "after_epoch": done, "changed": changed, "world_size": _world()[1]}
     return {"started": previous.get("started", now), "resumes": [*previous.get("resumes", []), entry]}
+
+
+def _write_run_files(run_dir: Path, cfg: RunConfig, task: str, data: Data, n_params: int, tuning: FineTuning,
+                     history_entry: Mapping[str, Any], summary: Any, overwrite: bool) -> None:
+    """The files a run writes before training: config (JSON and TOML), ``run.json`` and the model summary."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(run_dir)
+    if overwrite:
+        for name in _ATTEMPT_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+    A.write_json(run_dir / A.CONFIG_JSON, dict(cfg))
+    atomic_write_text(run_dir / A.CONFIG_TOML, to_toml(cfg, header=(
+        f"minidl {__version__} run configuration (resolved). Reuse it with: minidl train --config "
+        f"{run_dir / A.CONFIG_TOML} --out NEW_DIR")))
+    A.write_json(run_dir / A.RUN_JSON, {
+        "minidl_version": __version__, "model": cfg.model, "dataset": cfg.dataset, "task": task,
+        "data_kind": data.kind, "input_shape": list(data.input_shape), "classes": data.classes,
+        "normalize_mean": data.mean, "normalize_std": data.std, "params": n_params,
+        "train_samples": len(data.train), "val_samples": len(data.val) if data.val is not None else 0,
+        "test_samples": len(data.test), **({"fine_tuning": tuning.summary()} if tuning.active else {}),
+        "world_size": _world()[1], "global_batch_size": cfg.batch_size, **history_entry,
+    })  # fmt: skip
+    atomic_write_text(run_dir / A.SUMMARY_TXT, str(summary))
 
 
 def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool = True,
@@ -333,8 +406,17 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     Temporary files left in the run directory by a killed writer are removed when the run starts.
     """
     out = out or sys.stdout
+    rank, world = _world()
+    writer = rank == 0  # in a data-parallel job only rank 0 prints and writes the run directory
+    if not writer:
+        out = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        progress = False
     run_dir = Path(cfg.out)
     _check_run_dir(run_dir, resume_from is not None, overwrite)
+    if world > 1:
+        from ..distributed import barrier
+
+        barrier()  # every rank has checked the directory before rank 0 writes into it
     spec = model_spec(cfg.model)
     mrandom.manual_seed(cfg.seed)
     data = build_data(cfg, spec.task, pretrained_stats(cfg))
@@ -348,8 +430,8 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     loss_fn = make_loss(spec.task, model, cfg.reg)
     optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     scheduler = make_scheduler(cfg, optimizer)
-    train_loader = make_loader(data.train, cfg.batch_size, shuffle=True, seed=cfg.seed)
-    val_loader = make_loader(data.val) if data.val is not None else None
+    train_loader = _train_loader(cfg, data, (rank, world))
+    val_loader = make_loader(shard(data.val)) if data.val is not None else None
     n_params = sum(p.numel() for p in model.parameters())
     summary = model_summary(model, data.input_shape)
 
@@ -360,27 +442,13 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         resumed, done = dict(tree.get("config") or {}), int(tree["epoch"])
         warn_nonfinite(model, resume_from, "training will stop at its first step; resume an earlier checkpoint "
                        "or start a new run")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(run_dir)
-    if overwrite:
-        for name in _ATTEMPT_FILES:
-            (run_dir / name).unlink(missing_ok=True)
     history_entry = _run_history(run_dir, cfg, resumed, done)
-    A.write_json(run_dir / A.CONFIG_JSON, dict(cfg))
-    atomic_write_text(run_dir / A.CONFIG_TOML, to_toml(cfg, header=(
-        f"minidl {__version__} run configuration (resolved). Reuse it with: minidl train --config "
-        f"{run_dir / A.CONFIG_TOML} --out NEW_DIR")))
-    A.write_json(run_dir / A.RUN_JSON, {
-        "minidl_version": __version__, "model": cfg.model, "dataset": cfg.dataset, "task": spec.task,
-        "data_kind": data.kind, "input_shape": list(data.input_shape), "classes": data.classes,
-        "normalize_mean": data.mean, "normalize_std": data.std, "params": n_params,
-        "train_samples": len(data.train), "val_samples": len(data.val) if data.val is not None else 0,
-        "test_samples": len(data.test), **({"fine_tuning": tuning.summary()} if tuning.active else {}),
-        **history_entry,
-    })  # fmt: skip
-    atomic_write_text(run_dir / A.SUMMARY_TXT, str(summary))
+    if writer:
+        _write_run_files(run_dir, cfg, spec.task, data, n_params, tuning, history_entry, summary, overwrite)
+    trained = _data_parallel_model(model, cfg, world)
+    parallel = f" on {world} processes (batch {cfg.batch_size // world} each)" if world > 1 else ""
+    print(f"minidl train: {_describe(cfg, data, n_params)}{parallel}", file=out)
 
-    print(f"minidl train: {_describe(cfg, data, n_params)}", file=out)
     for note in tuning.notes() if tuning.active else []:
         print(f"fine-tuning: {note}", file=out)
     print(f"run directory: {run_dir}" + (f" (resuming from {resume_from})" if resume_from else ""), file=out,
@@ -394,7 +462,7 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     trainer = Trainer(progress=progress, log_every=50, monitor=f"{'val' if has_val else 'train'}_{kind}",
                       config=dict(cfg), on_nonfinite=cfg.get("on_nonfinite") or "stop")
     stop = _StopOnInterrupt(out)
-    run_callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)]
+    run_callbacks: list[Callback] = [stop, _LiveMetrics(run_dir)] if writer else [stop]
     if tuning.frozen_norms:
         run_callbacks.append(FrozenNorms(tuning.frozen_norms))
     if not progress:  # no bar, but still one line per epoch
@@ -410,12 +478,13 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     previous = _install_sigint(stop.handler)
     start = time.perf_counter()
     try:
-        history = trainer.fit(model, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
+        history = trainer.fit(trained, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
                               scheduler=scheduler, epochs=cfg.epochs, callbacks=run_callbacks, resume=resume_from,
                               checkpoint=ckpt)
     except NumericalError as e:  # the epoch's metrics so far, and what happened, stay in the run directory
-        A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
-        atomic_write_text(run_dir / "error.txt", f"{e}\n")
+        if writer:
+            A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
+            atomic_write_text(run_dir / "error.txt", f"{e}\n")
         kept = f"; the last good checkpoint is {ckpt}" if ckpt.is_file() else "; no epoch had finished"
         raise NumericalError(f"{e}{kept}") from None
     except KeyboardInterrupt as e:
@@ -427,23 +496,34 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
                 clean = False
         saved_epochs = _saved_epochs(ckpt)
         with contextlib.suppress(KeyboardInterrupt):
-            A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
+            if writer:
+                A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
         raise TrainingInterrupted(run_dir, ckpt if saved_epochs is not None else None, trainer.epoch,
                                   len(trainer.history.loss), saved_epochs, clean, cfg.epochs) from None
     finally:
         _restore_sigint(previous)
     elapsed = time.perf_counter() - start
 
-    A.write_metrics(run_dir, history, trainer.batches_per_epoch)
-    A.save_model(run_dir / A.MODEL, model)
+    if writer:
+        A.write_metrics(run_dir, history, trainer.batches_per_epoch)
+        A.save_model(run_dir / A.MODEL, model)
     test = evaluate_dataset(model, data.test, loss_fn, spec.task, len(data.classes))
     metrics = _summary_metrics(history, test, n_params, spec.task)
+    if world > 1:
+        metrics["world_size"] = world
+    if not writer:
+        return TrainResult(run_dir, cfg, history, metrics)
     per_class = per_class_rows(test, data.classes)
     A.write_json(run_dir / A.RESULTS, {
         "metrics": metrics, "per_class": [{"class": n, "acc": a, "count": c} for n, a, c in per_class]})
     figures, notes = write_figures(run_dir, history, data, test, model)
     if tuning.active:
         notes = tuning.notes() + notes
+    if world > 1:
+        notes.append(f"Trained data-parallel on {world} processes: each step averaged the gradients of {world} "
+                     f"shares of {cfg.batch_size // world} samples of the global batch of {cfg.batch_size}"
+                     + (" (batch norm synchronised over the processes)." if cfg.get("sync_batchnorm", True)
+                        else "."))
     if stop.requested:
         notes.append("Ctrl-C was pressed after the last batch; training had finished and was kept.")
     if trainer.skipped_batches:

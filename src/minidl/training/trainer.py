@@ -23,6 +23,14 @@ default steps read a batch as the loader yields it (:func:`unpack_batch`):
 
 and compute ``loss_fn(output, target)``.
 
+Data-parallel training (a :class:`~minidl.nn.parallel.DistributedDataParallel` model, each rank's loader
+reading its share through a :class:`~minidl.utils.data.distributed.DistributedSampler`): every rank runs
+``fit``; each step's loss, sample and correct counts are summed over the ranks (one small allreduce that also
+carries a pending Ctrl-C, so that every rank stops after the same batch), so the logged metrics are those of
+the global batch and the NaN check decides alike everywhere; validation sums are reduced the same way; the
+sampler's ``set_epoch`` is called each epoch; only rank 0 writes the checkpoint, which holds the unwrapped
+model's state and so resumes on any number of ranks.
+
 Resuming restores the model, optimizer, scheduler, RNG states (minidl's, NumPy's, the loader's shuffle
 generator), history, best weights and callback states (each by its :attr:`~.callbacks.Callback.state_key`),
 then continues with the next epoch: the final weights are bitwise identical to those of an uninterrupted run.
@@ -42,6 +50,7 @@ import numpy as np
 from ..errors import NumericalError
 from ..functions import as_tensor
 from ..nn import functional as F
+from ..nn.parallel import DistributedDataParallel
 from ..nn.utils import evaluating
 from ..ops import keep_freed_memory
 from ..tensor import Tensor
@@ -49,7 +58,7 @@ from .callbacks import Callback, CallbackList, ProgressBar, has_state, snapshot_
 from .checkpoint import CheckpointError, restore_checkpoint, save_checkpoint
 from .history import History
 
-__all__ = ["Trainer", "evaluate", "predict", "count_correct", "unpack_batch"]
+__all__ = ["Trainer", "evaluate", "predict", "count_correct", "unpack_batch", "unwrap_model"]
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -164,7 +173,9 @@ def evaluate(model: Any, loader: Iterable[Any], loss_fn: LossFn | None = None) -
 
 
 def _evaluate(model: Any, loader: Iterable[Any], step: Callable[[Any], Any], where: str) -> dict[str, float | None]:
-    """:func:`evaluate` with any step function (a batch in, what :func:`_step_result` reads out)."""
+    """:func:`evaluate` with any step function (a batch in, what :func:`_step_result` reads out). In a
+    data-parallel job the sums are over every rank's loader (each rank's shard; a loader of the whole set on
+    every rank counts each sample once per rank, which leaves the means unchanged)."""
     total = loss_sum = 0.0
     correct: int | None = 0
     with evaluating(model):
@@ -173,6 +184,9 @@ def _evaluate(model: Any, loader: Iterable[Any], step: Callable[[Any], Any], whe
             loss_sum += float(loss.item()) * n
             correct = None if c is None or correct is None else correct + c
             total += n
+    if _data_parallel():
+        loss_sum, total, summed = _sum_over_ranks(loss_sum, total, -1 if correct is None else correct)
+        correct = None if summed < 0 else int(summed)
     if total == 0:
         raise ValueError(f"{where}: the loader yielded no samples")
     return {"loss": loss_sum / total, "acc": None if correct is None else correct / total}
@@ -204,6 +218,32 @@ def predict(model: Any, data: Any, batch_size: int = 256, probs: bool = False) -
     if not outs:
         raise ValueError("predict: no inputs given")
     return np.concatenate(outs, axis=0)
+
+
+def _data_parallel() -> bool:
+    """Whether this process is one of several ranks of an initialised process group."""
+    from .. import distributed as dist
+
+    return dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _sum_over_ranks(*values: float) -> list[float]:
+    from ..distributed import allreduce_arrays
+
+    return [float(v) for v in allreduce_arrays([np.array(values, dtype=np.float64)])[0]]
+
+
+def unwrap_model(model: Any) -> Any:
+    """The model inside a :class:`~minidl.nn.parallel.DistributedDataParallel` (whose own keys start with
+    ``module.``), else ``model``: what checkpoints and best-weight snapshots hold, on any number of ranks."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+def _set_epoch(loader: Any, epoch: int) -> None:
+    """A distributed sampler's epoch (its shuffle seed), as PyTorch scripts call ``sampler.set_epoch``."""
+    set_epoch = getattr(getattr(loader, "sampler", None), "set_epoch", None)
+    if callable(set_epoch):
+        set_epoch(epoch)
 
 
 def _is_plateau(scheduler: Any) -> bool:
@@ -272,6 +312,9 @@ class Trainer:
         self.history = History(monitor, mode)
         self.best_state: dict[str, np.ndarray] | None = None
         self.stop_training = False
+        #: set by a Ctrl-C handler (the CLI's); ``stop_now`` is whether every rank should stop after this batch
+        self.interrupt_requested = False
+        self.stop_now = False
         self.epoch = 0
         self.epochs = 0
         self.batches_per_epoch: int | None = None
@@ -318,6 +361,7 @@ class Trainer:
         cbs.on_train_begin({})
         while self.epoch < epochs and not self.stop_training:
             epoch = self.epoch
+            _set_epoch(train_loader, epoch)
             cbs.on_epoch_begin(epoch, {})
             t0 = time.perf_counter()
             lr = self._lr()
@@ -327,7 +371,7 @@ class Trainer:
                 logs.update(val_loss=val["loss"], val_acc=val["acc"])
             logs.update(lr=lr, time=time.perf_counter() - t0)
             if self.history.log_epoch(logs):
-                self.best_state = snapshot_state(model)
+                self.best_state = snapshot_state(unwrap_model(model))
             self._step_scheduler(logs)
             self.epoch = epoch + 1
             cbs.on_epoch_end(epoch, logs)
@@ -335,7 +379,7 @@ class Trainer:
                 self.save_checkpoint(checkpoint)
         cbs.on_train_end({})
         if self.restore_best and self.best_state is not None:
-            model.load_state_dict(self.best_state)
+            unwrap_model(model).load_state_dict(self.best_state)
         return self.history
 
     def _lr(self) -> float | None:
@@ -362,6 +406,7 @@ class Trainer:
     def _train_epoch(self, cbs: CallbackList) -> dict[str, Any]:
         model, optimizer = self.model, self.optimizer
         model.train()
+        ranks = _data_parallel()
         seen = 0
         loss_sum = 0.0
         correct: int | None = 0
@@ -371,6 +416,13 @@ class Trainer:
             optimizer.zero_grad()
             loss.backward()
             value = float(loss.item())
+            if ranks:  # the global batch's mean loss and counts, and whether any rank was interrupted
+                loss_sum_all, n_all, c_all, stops = _sum_over_ranks(value * n, n, -1 if c is None else c,
+                                                                    self.interrupt_requested)
+                value, n, c = loss_sum_all / n_all, int(n_all), None if c_all < 0 else int(c_all)
+                self.stop_now = stops > 0
+            else:
+                self.stop_now = self.interrupt_requested
             if self.on_nonfinite != "ignore" and not (math.isfinite(value) and _grads_finite(optimizer)):
                 if self.on_nonfinite == "stop":
                     what = f"the loss is {value}" if not math.isfinite(value) else "a gradient is NaN or infinite"
@@ -413,18 +465,31 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: str | os.PathLike, epoch: int | None = None) -> None:
-        """Atomically write everything needed to resume after ``epoch`` (default: the epochs completed)."""
+        """Atomically write everything needed to resume after ``epoch`` (default: the epochs completed).
+
+        In a data-parallel job only rank 0 writes (the ranks' states are equal); the file holds the unwrapped
+        model and says which world size wrote it, and that any other may resume it."""
+        if _data_parallel():
+            from ..distributed import get_rank, get_world_size
+
+            if get_rank() != 0:
+                return
+            world = {"world_size": get_world_size(), "world_size_agnostic": True}
+        else:
+            world = {"world_size": 1, "world_size_agnostic": True}
         extra = {
+            "data_parallel": world,
             "best_state": self.best_state,
             "callbacks": {cb.state_key: cb.state_dict() for cb in self._callbacks if has_state(cb)},
             "stop_training": self.stop_training,
         }
-        save_checkpoint(path, self.model, self.optimizer, self.scheduler,
+        save_checkpoint(path, unwrap_model(self.model), self.optimizer, self.scheduler,
                         epoch=self.epoch if epoch is None else epoch, history=self.history, config=self._config,
                         loaders=[self.train_loader], extra=extra)
 
     def _resume(self, path: str | os.PathLike) -> None:
-        tree = restore_checkpoint(path, self.model, self.optimizer, self.scheduler, loaders=[self.train_loader])
+        tree = restore_checkpoint(path, unwrap_model(self.model), self.optimizer, self.scheduler,
+                                  loaders=[self.train_loader])
         try:
             self.history = History.from_dict(tree["history"])
         except (ValueError, TypeError, KeyError) as e:

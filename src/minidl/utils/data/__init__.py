@@ -7,6 +7,7 @@ per batch instead of one ``__getitem__`` call per sample (see :mod:`minidl.utils
 
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import BatchFetcher, ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .distributed import DistributedSampler
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -19,6 +20,6 @@ from .sampler import (
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "BatchFetcher",
     "DataLoader", "default_collate", "default_convert",
-    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
+    "Sampler", "DistributedSampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
     "resolve_generator",
 ]  # fmt: skip
