@@ -93,8 +93,9 @@ print(minidl_cli("sweep", "lr.json", "--out", "sweep"))
 # %%
 import csv  # noqa: E402
 
-rows = list(csv.DictReader((OUT / "sweep" / "results.csv").open()))
-best = max(rows, key=lambda r: float(r["val_acc"]))
-print("best trial:", {k: best[k] for k in ("lr", "val_acc")})
+rows = list(csv.DictReader((OUT / "sweep" / "results.csv").open()))  # best first
+best = rows[0]
+print("trials, best first:", [{k: r[k] for k in ("rank", "lr", "final_val_acc")} for r in rows])
+assert best["rank"] == "1" and float(best["final_val_acc"]) >= max(float(r["final_val_acc"]) for r in rows)
 assert float(best["lr"]) >= 1e-2  # too small a rate does not learn in the budget
 assert (OUT / "sweep" / "sweep.html").is_file()

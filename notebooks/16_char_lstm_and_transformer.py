@@ -31,7 +31,7 @@ import minidl
 
 QUICK = os.environ.get("MINIDL_QUICK") == "1"  # quick mode (CI): smaller data, fewer epochs, the same code
 OUT = Path(os.environ.get("MINIDL_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="minidl-charlm-"))
-STEPS = 40 if QUICK else 600
+STEPS = 20 if QUICK else 600
 EXAMPLES = Path(minidl.__file__).resolve().parents[2] / "examples"  # the repository's examples/ (src layout)
 sys.path.insert(0, str(EXAMPLES))
 
