@@ -36,6 +36,7 @@ from minidl.gradcheck import eval_numerical_gradient, rel_error
 
 QUICK = os.environ.get("MINIDL_QUICK") == "1"  # quick mode (CI): smaller data, fewer epochs, the same code
 OUT = Path(os.environ.get("MINIDL_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="minidl-charmlp-"))
+OUT.mkdir(parents=True, exist_ok=True)
 sys.path.insert(0, str(Path(minidl.__file__).resolve().parents[2] / "examples"))  # the repository's examples/
 import char_mlp  # noqa: E402  (load, init, forward, backward, accuracy: the homework functions composed)
 

@@ -35,6 +35,7 @@ from minidl.training import predict
 
 QUICK = os.environ.get("MINIDL_QUICK") == "1"  # quick mode (CI): smaller data, fewer epochs, the same code
 OUT = Path(os.environ.get("MINIDL_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="minidl-autoencoder-"))
+OUT.mkdir(parents=True, exist_ok=True)
 EPOCHS = 3 if QUICK else 60
 
 

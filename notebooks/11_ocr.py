@@ -34,6 +34,7 @@ from minidl.vision import char_accuracy
 
 QUICK = os.environ.get("MINIDL_QUICK") == "1"  # quick mode (CI): smaller data, fewer epochs, the same code
 OUT = Path(os.environ.get("MINIDL_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="minidl-ocr-"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 # quick mode trains a smaller classifier (a few seconds) instead of the cached ready model
 run = ready_model(settings={"epochs": 2, "train_samples": 3000} if QUICK else None)

@@ -31,6 +31,7 @@ import minidl
 
 QUICK = os.environ.get("MINIDL_QUICK") == "1"  # quick mode (CI): smaller data, fewer epochs, the same code
 OUT = Path(os.environ.get("MINIDL_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="minidl-from-pytorch-"))
+OUT.mkdir(parents=True, exist_ok=True)
 STEPS = 20 if QUICK else 100
 
 SCRIPT = '''

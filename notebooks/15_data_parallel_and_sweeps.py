@@ -31,6 +31,7 @@ import numpy as np
 
 QUICK = os.environ.get("MINIDL_QUICK") == "1"  # quick mode (CI): smaller data, fewer epochs, the same code
 OUT = Path(os.environ.get("MINIDL_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="minidl-parallel-"))
+OUT.mkdir(parents=True, exist_ok=True)
 EPOCHS = 1 if QUICK else 5
 
 
