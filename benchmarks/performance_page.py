@@ -81,7 +81,8 @@ def scaling_sections(scaling: dict) -> tuple[str, list[Path]]:
     FIGURES.mkdir(parents=True, exist_ok=True)
     out, figures = [], []
     for (sweep, net, param), points in series.items():
-        rows = [f"| {param} | threads | minidl s/epoch | torch s/epoch | minidl / torch |", "|---:|---:|---:|---:|---:|"]
+        rows = [f"| {param} | threads | minidl s/epoch | torch s/epoch | minidl / torch |",
+                "|---:|---:|---:|---:|---:|"]
         fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
         for t in sorted({p["threads"] for p in points}):
             pts = sorted((p for p in points if p["threads"] == t), key=lambda p: p["value"])
