@@ -189,9 +189,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO | None = None) -> int:
     code = _launched(args)
     if code is not None:
         return code
-    from .runs.train import _world
+    from .distributed import rank_and_size
 
-    first = _world()[0] == 0  # the ranks stop together, for the same reason: one of them says why
+    first = rank_and_size()[0] == 0  # the ranks stop together, for the same reason: one of them says why
     try:
         train_run(cfg, ckpt, progress=args.progress, out=out, overwrite=args.overwrite)
     except NumericalError as e:
@@ -241,9 +241,9 @@ def cmd_eval(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return code
     run = load_run(args.run_dir)
     evaluation, per_class, n = evaluate_run(run, args.split, args.dataset)
-    from .runs.train import _world
+    from .distributed import rank_and_size
 
-    if _world()[0] != 0:  # every rank has the whole evaluation; rank 0 prints it
+    if rank_and_size()[0] != 0:  # every rank has the whole evaluation; rank 0 prints it
         return EXIT_OK
     name = args.dataset or run.config.dataset
     print(f"minidl eval: {run.config.model} from {run.run_dir} on {name} ({args.split} split, {n:,} samples)",
@@ -721,19 +721,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _on_rank() -> str:
     """`` on rank k of N`` inside a data-parallel job (an error names the rank it happened on)."""
-    from . import distributed as dist
+    from .distributed import rank_and_size
 
-    if dist.is_initialized() and dist.get_world_size() > 1:
-        return f" on rank {dist.get_rank()} of {dist.get_world_size()}"
-    return ""
+    rank, size = rank_and_size()
+    return f" on rank {rank} of {size}" if size > 1 else ""
 
 
 def _stop_other_ranks(code: int) -> None:
     """A rank that fails ends the job: its peers would otherwise wait for it in their next collective."""
-    from . import distributed as dist
+    from .distributed import abort
 
-    if dist.is_initialized() and dist.get_world_size() > 1:
-        dist.abort(code)
+    abort(code)  # a no-op outside a job of several ranks
 
 
 def _is_usage_error(exc: Exception) -> bool:

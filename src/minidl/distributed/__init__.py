@@ -32,11 +32,12 @@ from .process_group import (
     is_available,
     is_initialized,
     is_mpi_launched,
+    rank_and_size,
     reduce,
 )
 
 __all__ = [
     "ReduceOp", "Work", "is_available", "is_mpi_launched", "init_process_group", "is_initialized", "get_rank",
     "get_world_size", "get_backend", "all_reduce", "broadcast", "all_gather", "reduce", "barrier",
-    "destroy_process_group", "allreduce_arrays", "gather_rows", "abort",
+    "destroy_process_group", "allreduce_arrays", "gather_rows", "abort", "rank_and_size",
 ]  # fmt: skip

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
-from .process_group import get_world_size, init_process_group, is_available, is_initialized, is_mpi_launched
+from .process_group import init_process_group, is_available, is_initialized, is_mpi_launched, rank_and_size
 
 __all__ = ["parse_procs", "mpiexec_path", "launch", "join_if_launched", "cores"]
 
@@ -91,4 +91,4 @@ def join_if_launched() -> bool:
     """Join the process group when MPI started this process with more than one rank; whether it is one."""
     if not is_initialized() and is_mpi_launched():
         init_process_group("mpi")
-    return is_initialized() and get_world_size() > 1
+    return rank_and_size()[1] > 1

@@ -32,7 +32,7 @@ from ..tensor import Tensor
 __all__ = [
     "ReduceOp", "Work", "is_available", "is_mpi_launched", "init_process_group", "is_initialized", "get_rank",
     "get_world_size", "get_backend", "all_reduce", "broadcast", "all_gather", "reduce", "barrier",
-    "destroy_process_group", "allreduce_arrays",
+    "destroy_process_group", "allreduce_arrays", "rank_and_size",
 ]
 
 
@@ -130,6 +130,12 @@ def abort(code: int = 1) -> None:
 
 def is_initialized() -> bool:
     return _group is not None
+
+
+def rank_and_size() -> tuple[int, int]:
+    """(this process's rank, the number of ranks), and (0, 1) outside an initialised group: the question every
+    layer above asks (is this a data-parallel job, and is this rank the one that writes?)."""
+    return (_group.rank, _group.size) if _group is not None else (0, 1)
 
 
 def _require_group(what: str) -> _Group:

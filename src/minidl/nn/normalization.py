@@ -136,7 +136,7 @@ class SyncBatchNorm(_BatchNorm):
         from .. import distributed as dist
         from .. import ops
 
-        if not (self.training and use_batch_stats and dist.is_initialized() and dist.get_world_size() > 1):
+        if not (self.training and use_batch_stats and dist.rank_and_size()[1] > 1):
             return super()._batch_norm(input, running_mean, running_var, use_batch_stats, factor)
         return ops.sync_batch_norm(input, self.weight, self.bias, running_mean=running_mean,
                                    running_var=running_var, momentum=factor, eps=self.eps,

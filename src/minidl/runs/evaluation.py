@@ -48,11 +48,11 @@ class Evaluation:
 def shard(dataset: Any) -> Any:
     """This rank's contiguous share of ``dataset`` in a data-parallel job (the whole of it otherwise): rank k
     of N takes samples ⌊k·n/N⌋ … ⌊(k+1)·n/N⌋ − 1, so the shards in rank order are the dataset, each sample once."""
-    from .. import distributed as dist
+    from ..distributed import rank_and_size
 
-    if not dist.is_initialized() or dist.get_world_size() == 1:
+    (k, world), n = rank_and_size(), len(dataset)
+    if world == 1:
         return dataset
-    k, world, n = dist.get_rank(), dist.get_world_size(), len(dataset)
     return Subset(dataset, range(k * n // world, (k + 1) * n // world))
 
 

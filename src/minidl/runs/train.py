@@ -36,6 +36,7 @@ from typing import Any, TextIO
 from .. import random as mrandom
 from .._atomic import atomic_write_text, remove_stale_temps
 from .._version import __version__
+from ..distributed import rank_and_size
 from ..errors import NumericalError
 from ..nn import SyncBatchNorm
 from ..nn.parallel import DistributedDataParallel
@@ -223,7 +224,7 @@ class _StopOnInterrupt(Callback):
 
     def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         # data-parallel: stop when any rank was interrupted before this step's reduction, so all stop together
-        if self.trainer.stop_now if _world()[1] > 1 else self.requested:
+        if self.trainer.stop_now if rank_and_size()[1] > 1 else self.requested:
             raise _CleanStop
 
 
@@ -317,13 +318,6 @@ def _check_run_dir(run_dir: Path, resuming: bool, overwrite: bool) -> None:
         raise RunError(f"{str(run_dir)!r} already holds a run; choose another --out, or {hint}")
 
 
-def _world() -> tuple[int, int]:
-    """(this process's rank, the number of ranks): (0, 1) outside a data-parallel job."""
-    from .. import distributed as dist
-
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-
-
 def check_global_batch(batch_size: int, size: int) -> None:
     """The global batch must split evenly over the ranks (equal shares keep the averaged gradient that of
     the whole batch)."""
@@ -365,7 +359,7 @@ def _run_history(run_dir: Path, cfg: RunConfig, resumed: Mapping[str, Any] | Non
         except (OSError, ValueError):
             previous = {}
     changed = {k: [resumed[k], cfg[k]] for k in sorted(OPTION_NAMES) if k in resumed and resumed[k] != cfg.get(k)}
-    entry = {"time": now, "after_epoch": done, "changed": changed, "world_size": _world()[1]}
+    entry = {"time": now, "after_epoch": done, "changed": changed, "world_size": rank_and_size()[1]}
     return {"started": previous.get("started", now), "resumes": [*previous.get("resumes", []), entry]}
 
 
@@ -387,7 +381,7 @@ def _write_run_files(run_dir: Path, cfg: RunConfig, task: str, data: Data, n_par
         "normalize_mean": data.mean, "normalize_std": data.std, "params": n_params,
         "train_samples": len(data.train), "val_samples": len(data.val) if data.val is not None else 0,
         "test_samples": len(data.test), **({"fine_tuning": tuning.summary()} if tuning.active else {}),
-        "world_size": _world()[1], "global_batch_size": cfg.batch_size, **history_entry,
+        "world_size": rank_and_size()[1], "global_batch_size": cfg.batch_size, **history_entry,
     })  # fmt: skip
     atomic_write_text(run_dir / A.SUMMARY_TXT, str(summary))
 
@@ -406,7 +400,7 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
     Temporary files left in the run directory by a killed writer are removed when the run starts.
     """
     out = out or sys.stdout
-    rank, world = _world()
+    rank, world = rank_and_size()
     writer = rank == 0  # in a data-parallel job only rank 0 prints and writes the run directory
     if not writer:
         out = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process

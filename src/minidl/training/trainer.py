@@ -222,9 +222,9 @@ def predict(model: Any, data: Any, batch_size: int = 256, probs: bool = False) -
 
 def _data_parallel() -> bool:
     """Whether this process is one of several ranks of an initialised process group."""
-    from .. import distributed as dist
+    from ..distributed import rank_and_size
 
-    return dist.is_initialized() and dist.get_world_size() > 1
+    return rank_and_size()[1] > 1
 
 
 def _sum_over_ranks(*values: float) -> list[float]:
@@ -469,16 +469,13 @@ class Trainer:
 
         In a data-parallel job only rank 0 writes (the ranks' states are equal); the file holds the unwrapped
         model and says which world size wrote it, and that any other may resume it."""
-        if _data_parallel():
-            from ..distributed import get_rank, get_world_size
+        from ..distributed import rank_and_size
 
-            if get_rank() != 0:
-                return
-            world = {"world_size": get_world_size(), "world_size_agnostic": True}
-        else:
-            world = {"world_size": 1, "world_size_agnostic": True}
+        rank, size = rank_and_size()
+        if rank != 0:
+            return
         extra = {
-            "data_parallel": world,
+            "data_parallel": {"world_size": size, "world_size_agnostic": True},
             "best_state": self.best_state,
             "callbacks": {cb.state_key: cb.state_dict() for cb in self._callbacks if has_state(cb)},
             "stop_training": self.stop_training,
