@@ -115,9 +115,12 @@ def _abort_job_hook(kind: type[BaseException], value: BaseException, tb: Any) ->
     prefix = f"rank {group.rank} of {group.size}: " if group is not None else ""
     sys.stderr.write(f"{prefix}uncaught {kind.__name__}; stopping every rank of the job\n")
     (group.previous_hook if group is not None else sys.__excepthook__)(kind, value, tb)
-    sys.stderr.flush()
-    if group is not None:
-        group.comm.Abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
+    abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
+
+
+#: seconds between a failing rank's last words and the abort: mpiexec forwards a rank's output through a
+#: pipe, and an abort tears the job down before it reads what is still in flight (seen: the error was lost)
+_LAST_WORDS_S = 0.5
 
 
 def abort(code: int = 1) -> None:
@@ -125,6 +128,7 @@ def abort(code: int = 1) -> None:
     if _group is not None and _group.size > 1:
         sys.stdout.flush()
         sys.stderr.flush()
+        time.sleep(_LAST_WORDS_S)
         _group.comm.Abort(code)
 
 
