@@ -606,13 +606,15 @@ def cmd_ocr(args: argparse.Namespace, out: TextIO | None = None) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         return _usage_error("ocr", f"no such file: {', '.join(missing)}")
+    images = []
+    for path in paths:  # every image is read before the model is loaded (or trained, the first time)
+        try:
+            images.append(read_image(path))
+        except OSError as e:
+            return _usage_error("ocr", f"{path}: cannot read the image: {e}")
     try:
         run = load_run(args.model) if args.model is not None else ready_model()
-        for k, path in enumerate(paths):
-            try:
-                image = read_image(path)
-            except OSError as e:
-                return _usage_error("ocr", f"{path}: cannot read the image: {e}")
+        for k, (path, image) in enumerate(zip(paths, images, strict=True)):
             result = read_text(image, run)
             if len(paths) > 1:
                 print(("\n" if k else "") + f"== {path} ==", file=out)
