@@ -1,14 +1,17 @@
 """Regenerate the documentation's performance page from fresh benchmark runs.
 
-Runs ``train_speed.py --json`` at 1 and 2 threads and ``scaling.py --json`` (each in its own process, as a
-user would), then writes ``docs/performance.md`` (the tables) and the scaling plots
-``docs/assets/performance/scaling_<sweep>_<net>.png`` (seconds per epoch of minidl and PyTorch against the
-swept parameter, at each thread count). The engineering notes behind the numbers stay in
-``benchmarks/PERFORMANCE.md``, which the site shows as the next page.
+Runs ``train_speed.py --json`` at 1 and 2 threads, ``scaling.py --json`` and the data-parallel comparison
+``train_speed.py --procs 2 --json`` (each in its own process, as a user would), then writes
+``docs/performance.md`` (the tables) and the plots ``docs/assets/performance/scaling_<sweep>_<net>.png``
+(seconds per epoch of minidl and PyTorch against the swept parameter, at each thread count) and
+``data_parallel.png`` (each library's configurations, processes x threads, on the same global batch). The
+engineering notes behind the numbers stay in ``benchmarks/PERFORMANCE.md``, which the site shows as the next
+page.
 
     python benchmarks/performance_page.py                       # train_speed --quick, full scaling sweeps
     python benchmarks/performance_page.py --scaling-args "--quick"  # a fast look (512 samples per point)
-    python benchmarks/performance_page.py --train-json a.json --scaling-json b.json   # from earlier runs
+    python benchmarks/performance_page.py --train-json a.json --scaling-json b.json --procs-json c.json
+                                                                 # from earlier runs
 """
 
 from __future__ import annotations
@@ -106,7 +109,50 @@ def scaling_sections(scaling: dict) -> tuple[str, list[Path]]:
     return "\n\n".join(out), figures
 
 
-def write_page(train_runs: dict[int, dict], scaling: dict | None, commands: list[str]) -> Path:
+def data_parallel_section(dp: dict) -> str:
+    """The ``--procs`` comparison: s/epoch of every configuration, each library's best and their ratio, and a
+    plot of the configurations relative to PyTorch's best (below 1: faster than PyTorch at its best)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    procs, threads = dp["procs"], dp["threads"]
+    results = dp["data_parallel"]
+    seen = list(dict.fromkeys(k for r in results for k in r["s_per_epoch"]))
+    labels = sorted(seen, key=lambda k: k.startswith("torch"))  # minidl's configurations first (a stable sort)
+    rows = ["| workload | " + " | ".join(labels) + " | minidl best / torch best | minidl "
+            f"{procs}p over 1p x1t |", "|---" * (len(labels) + 3) + "|"]
+    for r in results:
+        cells = [_f(r["s_per_epoch"].get(k), ".2f") for k in labels]
+        rows.append(f"| {r['workload']} | " + " | ".join(cells) + f" | {_f(r.get('best_ratio'), '.2f')} | "
+                    f"{r['speedup_vs_1t']:.2f}x |")
+    fig, ax = plt.subplots(figsize=(7.2, 3.8), layout="constrained")
+    width = 0.8 / len(labels)
+    for j, k in enumerate(labels):
+        ys = [r["s_per_epoch"].get(k, float("nan")) / r["s_per_epoch"][r["torch_best"]]
+              if "torch_best" in r else float("nan") for r in results]
+        ax.bar([i + (j - (len(labels) - 1) / 2) * width for i in range(len(results))], ys, width, label=k,
+               hatch="//" if k.startswith("torch") else None)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xticks(range(len(results)), [r["workload"] for r in results])
+    ax.set(ylabel="s/epoch relative to PyTorch's best", title=f"{procs} processes x 1 thread against 1 process "
+           f"x {threads} threads, same global batch")
+    ax.legend(fontsize=7, ncol=2)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURES / "data_parallel.png", dpi=100)
+    plt.close(fig)
+    return "\n".join([
+        f"Each workload trains the same data in the same global batches as {procs} processes at 1 thread "
+        f"(`DistributedDataParallel`: minidl's over MPI, PyTorch's over gloo) and as 1 process at 1 and {threads} "
+        "threads; seconds per 60k-sample epoch, the median of every launch. The ratio compares each library's "
+        f"best configuration (for minidl: 1 process at {threads} threads or {procs} processes). The allreduce "
+        "measurements and the model of scaling to 64 ranks are in the [performance notes](performance-notes.md).",
+        "", "![data-parallel configurations](assets/performance/data_parallel.png)", "", *rows])
+
+
+def write_page(train_runs: dict[int, dict], scaling: dict | None, commands: list[str],
+               data_parallel: dict | None = None) -> Path:
     parts = [
         "# Performance",
         "",
@@ -136,6 +182,8 @@ def write_page(train_runs: dict[int, dict], scaling: dict | None, commands: list
         parts += ["", "## Scaling", "", "Seconds per 60k-sample epoch against batch size, width and channels, "
                   f"{scaling['config']['samples']} samples x {scaling['config']['epochs']} timed epochs per point.",
                   "", text]
+    if data_parallel is not None:
+        parts += ["", "## Data-parallel training", "", data_parallel_section(data_parallel)]
     PAGE.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return PAGE
 
@@ -148,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-scaling", action="store_true")
     p.add_argument("--train-json", type=Path, nargs="+", help="earlier train_speed.py --json files instead")
     p.add_argument("--scaling-json", type=Path, help="an earlier scaling.py --json file instead")
+    p.add_argument("--procs-args", default="--procs 2 --quick --rounds 3",
+                   help="arguments of the data-parallel train_speed.py run (default --procs 2 --quick --rounds 3)")
+    p.add_argument("--no-procs", action="store_true", help="leave out the data-parallel section")
+    p.add_argument("--procs-json", type=Path, help="an earlier train_speed.py --procs --json file instead")
     args = p.parse_args(argv)
     commands: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         elif not args.no_scaling:
             commands.append(f"python benchmarks/scaling.py {args.scaling_args}".rstrip())
             scaling = _run("scaling.py", shlex.split(args.scaling_args), Path(tmp) / "scaling.json")
-    print(f"wrote {write_page(train_runs, scaling, commands or ['(from earlier --json runs)'])}")
+        dp = None
+        if args.procs_json:
+            dp = json.loads(args.procs_json.read_text())
+        elif not args.no_procs:
+            commands.append(f"python benchmarks/train_speed.py {args.procs_args}")
+            dp = _run("train_speed.py", shlex.split(args.procs_args), Path(tmp) / "procs.json")
+    print(f"wrote {write_page(train_runs, scaling, commands or ['(from earlier --json runs)'], dp)}")
     return 0
 
 
