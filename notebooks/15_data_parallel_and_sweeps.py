@@ -98,5 +98,7 @@ rows = list(csv.DictReader((OUT / "sweep" / "results.csv").open()))  # best firs
 best = rows[0]
 print("trials, best first:", [{k: r[k] for k in ("rank", "lr", "final_val_acc")} for r in rows])
 assert best["rank"] == "1" and float(best["final_val_acc"]) >= max(float(r["final_val_acc"]) for r in rows)
-assert float(best["lr"]) >= 1e-2  # too small a rate does not learn in the budget
+# too small a rate does not learn in the budget: the smallest ranks last (the best is 1e-3 at full size, and
+# the larger of the quick mode's two rates)
+assert min(rows, key=lambda r: float(r["lr"]))["rank"] == str(len(rows))
 assert (OUT / "sweep" / "sweep.html").is_file()
