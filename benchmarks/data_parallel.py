@@ -197,6 +197,7 @@ def worker(lib_name: str, workload: str, steps: int | None, epochs: int, threads
     if lib_name == "torch" and world > 1:
         import torch.distributed as tdist
 
+        tdist.barrier()  # no rank tears gloo down while the other still talks to it ('terminate called' at exit)
         tdist.destroy_process_group()
 
 
