@@ -9,7 +9,7 @@ engineering notes behind the numbers stay in ``benchmarks/PERFORMANCE.md``, whic
 page.
 
     python benchmarks/performance_page.py                       # train_speed --quick, full scaling sweeps
-    python benchmarks/performance_page.py --scaling-args "--quick"  # a fast look (512 samples per point)
+    python benchmarks/performance_page.py --scaling-args=--quick       # a fast look (512 samples per point)
     python benchmarks/performance_page.py --train-json a.json --scaling-json b.json --procs-json c.json
                                                                  # from earlier runs
 """
@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import shlex
 import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -101,7 +101,7 @@ def scaling_sections(scaling: dict) -> tuple[str, list[Path]]:
                             f"{_f(r['torch_s_per_epoch'], '.2f')} | {_f(r['ratio'], '.2f')} |")
         ax.set(xscale="log", yscale="log", xlabel=param, ylabel="s per 60k-sample epoch", title=f"{sweep}: {net}")
         ax.legend(fontsize=8)
-        path = FIGURES / f"scaling_{sweep}_{net}.png"
+        path = FIGURES / f"scaling_{sweep}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', net)}.png"  # 'lenet c/2c' -> lenet-c-2c
         fig.savefig(path, dpi=100)
         plt.close(fig)
         figures.append(path)
@@ -202,28 +202,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--procs-json", type=Path, help="an earlier train_speed.py --procs --json file instead")
     args = p.parse_args(argv)
     commands: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.train_json:
-            runs = [json.loads(f.read_text()) for f in args.train_json]
-            train_runs = {r["threads"]: r for r in runs}
-        else:
-            train_runs = {}
-            for t in args.threads:
-                extra = [*shlex.split(args.train_args), "--threads", str(t)]
-                commands.append("python benchmarks/train_speed.py " + " ".join(extra))
-                train_runs[t] = _run("train_speed.py", extra, Path(tmp) / f"train_{t}.json")
-        scaling = None
-        if args.scaling_json:
-            scaling = json.loads(args.scaling_json.read_text())
-        elif not args.no_scaling:
-            commands.append(f"python benchmarks/scaling.py {args.scaling_args}".rstrip())
-            scaling = _run("scaling.py", shlex.split(args.scaling_args), Path(tmp) / "scaling.json")
-        dp = None
-        if args.procs_json:
-            dp = json.loads(args.procs_json.read_text())
-        elif not args.no_procs:
-            commands.append(f"python benchmarks/train_speed.py {args.procs_args}")
-            dp = _run("train_speed.py", shlex.split(args.procs_args), Path(tmp) / "procs.json")
+    # the raw results are kept beside the plots, so the page can be rebuilt from them (--train-json ...)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    if args.train_json:
+        runs = [json.loads(f.read_text()) for f in args.train_json]
+        train_runs = {r["threads"]: r for r in runs}
+    else:
+        train_runs = {}
+        for t in args.threads:
+            extra = [*shlex.split(args.train_args), "--threads", str(t)]
+            commands.append("python benchmarks/train_speed.py " + " ".join(extra))
+            train_runs[t] = _run("train_speed.py", extra, FIGURES / f"train_{t}.json")
+    scaling = None
+    if args.scaling_json:
+        scaling = json.loads(args.scaling_json.read_text())
+    elif not args.no_scaling:
+        commands.append(f"python benchmarks/scaling.py {args.scaling_args}".rstrip())
+        scaling = _run("scaling.py", shlex.split(args.scaling_args), FIGURES / "scaling.json")
+    dp = None
+    if args.procs_json:
+        dp = json.loads(args.procs_json.read_text())
+        (FIGURES / "procs.json").write_text(json.dumps(dp, indent=2))
+    elif not args.no_procs:
+        commands.append(f"python benchmarks/train_speed.py {args.procs_args}")
+        dp = _run("train_speed.py", shlex.split(args.procs_args), FIGURES / "procs.json")
     print(f"wrote {write_page(train_runs, scaling, commands or ['(from earlier --json runs)'], dp)}")
     return 0
 
