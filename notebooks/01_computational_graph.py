@@ -120,7 +120,7 @@ for label in (1, 2):
         assert abs(t.item() - values[name]) < 1e-12, name
         assert abs(t.grad.item() - grads[name]) < 1e-12, name
     analytic = np.array([nodes["s1"].grad.item(), nodes["s2"].grad.item()])
-    numeric = eval_numerical_gradient(lambda s: loss_of(s, label), S.copy(), verbose=False)
+    numeric = eval_numerical_gradient(lambda s, label=label: loss_of(s, label), S.copy(), verbose=False)
     print(f"label {label}: L = {loss.item():.6f}, engine dL/ds = {analytic}, numeric = {numeric}, "
           f"relative error {rel_error(analytic, numeric):.1e}")
     assert rel_error(analytic, numeric) < 1e-7

@@ -76,7 +76,7 @@ for reg in (0.0, 0.7):
     net = TwoLayerNet(input_dim=5, hidden_dim=50, num_classes=7, weight_scale=1e-1, reg=reg)
     _, grads = net.loss(X_small, y_small)
     for name in sorted(net.params):
-        numeric = eval_numerical_gradient(lambda _: net.loss(X_small, y_small)[0], net.params[name], verbose=False)
+        numeric = eval_numerical_gradient(lambda _, net=net: net.loss(X_small, y_small)[0], net.params[name], verbose=False)
         err = rel_error(grads[name], numeric)
         print(f"reg {reg}: {name} relative error {err:.2e}")
         assert err < 1e-7
@@ -162,7 +162,8 @@ spec = {
     "resources": {"cpus": 1},
 }
 table = tune.sweep(spec, out=OUT / "sweep")
-print(table[["rank", "final_val_acc", "best_val_acc", "test_acc", "lr", "reg", "model_args.hidden_dims"]].to_string(index=False))
+columns = ["rank", "final_val_acc", "best_val_acc", "test_acc", "lr", "reg", "model_args.hidden_dims"]
+print(table[columns].to_string(index=False))
 sweep_dir = Path(table.attrs["sweep_dir"])
 display(Image(sweep_dir / "curves.png"))
 display(Image(sweep_dir / "hyperparameters.png"))

@@ -60,7 +60,8 @@ def load_split(root: Path | None, train: bool, per_class: int) -> tuple[np.ndarr
         keep = np.concatenate([np.flatnonzero(labels == k)[:per_class] for k in range(10)])
         return images[keep], labels[keep], list(ds.classes)
     folder = ImageFolder(root / ("train" if train else "test"))
-    chosen = [(p, t) for k in range(len(folder.classes)) for p, t in [s for s in folder.samples if s[1] == k][:per_class]]
+    by_class = [[s for s in folder.samples if s[1] == k][:per_class] for k in range(len(folder.classes))]
+    chosen = [s for samples in by_class for s in samples]
     images = np.stack([np.asarray(pil_loader(p), dtype=np.uint8) for p, _ in chosen])
     return images, np.array([t for _, t in chosen]), folder.classes
 
@@ -127,7 +128,8 @@ print(minidl.summary(cnn(nn.MaxPool2d), (3, 32, 32)))
 counts = {name: sum(p.numel() for p in cnn(pool).parameters()) for name, pool in
           {"max pooling": nn.MaxPool2d, "average pooling": nn.AvgPool2d}.items()}
 print(counts)
-assert counts["max pooling"] == counts["average pooling"] == 3 * 9 * 32 + 32 + 32 * 9 * 64 + 64 + 4096 * 128 + 128 + 1290
+expected = 3 * 9 * 32 + 32 + 32 * 9 * 64 + 64 + 4096 * 128 + 128 + 1290  # conv1, conv2, fc1, fc2 (10 x 128 + 10)
+assert counts["max pooling"] == counts["average pooling"] == expected
 
 
 def batches(idx: np.ndarray, shuffle: bool) -> DataLoader:

@@ -82,7 +82,7 @@ display(Image(report.plot_curves({f"lr {lr:g}": {"loss": l} for lr, (_, l) in ru
                                  "loss", logy=True, title=f"Training loss, {EPOCHS} epochs at each learning rate")))
 best_lr = max(accuracy, key=accuracy.get)
 losses_by_lr = [np.mean(runs[lr][1][-20:]) for lr in rates[:-1]]
-assert all(a > b for a, b in zip(losses_by_lr, losses_by_lr[1:]))  # up to 0.1, a larger rate gets further
+assert all(a > b for a, b in zip(losses_by_lr, losses_by_lr[1:], strict=False))  # up to 0.1, a larger rate gets further
 assert accuracy[best_lr] > (0.9 if QUICK else 0.95)
 
 # %% [markdown]

@@ -75,7 +75,7 @@ for name in ("b1", "W2", "b2"):  # W1 has 65,536 entries; b1 checks the same bac
 # %%
 lr, batch = 0.5, 32
 history = {"train_acc": [], "val_acc": []}
-for epoch in range(EPOCHS):
+for _ in range(EPOCHS):
     order = rng.permutation(len(x_train))
     for i in range(0, len(order), batch):
         idx = order[i:i + batch]

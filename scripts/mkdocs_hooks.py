@@ -110,7 +110,8 @@ def idiom_tables() -> str:
     groups = Counter(i.group for i in all_idioms)
     sources = Counter(i.source.split(":")[0] for i in all_idioms)
     raising = [i for i in all_idioms if i.raises is not None]
-    lines = [f"The table holds **{len(all_idioms)} idioms** from {', '.join(f'`{s}` ({n})' for s, n in sources.items())}. "
+    source_list = ", ".join(f"`{s}` ({n})" for s, n in sources.items())
+    lines = [f"The table holds **{len(all_idioms)} idioms** from {source_list}. "
              f"Each runs under PyTorch and under minidl and the results are compared: values (float32 to "
              f"rtol 1e-4), dtypes, shapes, `requires_grad`, and the exception type where PyTorch raises "
              f"({len(raising)} idioms check an error).", "",
