@@ -85,7 +85,8 @@ def _encode(obj: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
 def _store(arr: np.ndarray, key: str, arrays: dict[str, np.ndarray]) -> str:
     if arr.dtype.hasobject:
         raise TypeError(f"checkpoint: object array at {key.lstrip('/')!r} cannot be stored without pickle")
-    name = key.lstrip("/") or "array"
+    # zip member names end at a NUL byte (zipfile cuts them there on reading), so a key's NULs are spelt out
+    name = key.lstrip("/").replace("\0", "\\0") or "array"
     unique, n = name, 1
     while unique in arrays or unique == META_KEY:
         unique, n = f"{name}#{n}", n + 1
