@@ -766,11 +766,23 @@ def _interrupts_not_lost() -> Iterator[None]:
     raised there: Python prints it as an "Exception ignored" traceback and carries on as if it had not been
     pressed. Deliver it again instead, so that it stops the command at the next ordinary line."""
     previous = sys.unraisablehook
+    in_hook = [False]
+
+    def deliver() -> None:
+        # An interrupt that lands while the hook still runs (starting this thread waits on a lock, where a
+        # pending signal is raised) would be lost like the first; so wait until the hook has returned. The
+        # flag is cleared by a plain store, the hook's last statement, where no pending signal is checked,
+        # and the short sleep covers the return itself.
+        while in_hook[0]:
+            time.sleep(0.001)
+        time.sleep(0.005)
+        _thread.interrupt_main()
 
     def hook(unraisable: Any) -> None:
         if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            # from another thread, so that it lands after this hook returns (raised here, it would be lost too)
-            threading.Thread(target=_thread.interrupt_main, daemon=True).start()
+            in_hook[0] = True  # raised here, it would be lost too: another thread raises it after the hook
+            threading.Thread(target=deliver, daemon=True).start()
+            in_hook[0] = False
             return
         previous(unraisable)
 
