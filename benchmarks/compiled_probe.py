@@ -12,10 +12,9 @@ left is memory-bound passes that NumPy runs one ufunc at a time. This script tim
   that keeps the argmax as one byte per output.
 
 Each numba kernel is first checked against minidl's op (the same values, the same first-maximum rule), then
-both are timed in the same process, alternately, best of 7 runs. glibc's heap trimming is switched off for the
-run (the script restarts itself with ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_`` set): freeing the
-arrays of one call would otherwise return them to the system and the next call would page them in again, a
-cost of this loop, not of a training step, whose heap stays warm.
+both are timed in the same process, alternately, best of 7 runs. The allocator is set as training sets it
+(:func:`minidl.ops.keep_freed_memory`): without it, every call's freed arrays went back to the system and were
+paged in again by the next call, a cost of this loop that tripled the batch norm's time.
 
     pip install numba && python benchmarks/compiled_probe.py
 """
@@ -27,10 +26,8 @@ import sys
 import time
 from collections.abc import Callable
 
-_KEEP_HEAP = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
-              "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-if any(os.environ.get(k) != v for k, v in _KEEP_HEAP.items()):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **_KEEP_HEAP})
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 
@@ -39,8 +36,11 @@ try:
 except ImportError:
     sys.exit("compiled_probe.py needs numba (pip install numba); minidl itself does not")
 
+import minidl.ops  # noqa: E402
 from minidl.ops.norm import BatchNorm  # noqa: E402
 from minidl.ops.pool import MaxPool2d  # noqa: E402
+
+minidl.ops.keep_freed_memory()  # what training with minidl does (Trainer, CLI): see minidl/ops/_memory.py
 
 
 @numba.njit(fastmath=True)
