@@ -10,6 +10,7 @@ import html.parser
 import json
 import logging
 import math
+import signal
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,9 @@ def test_four_trial_sweep_ranks_trials_and_its_best_config_retrains_the_same(tmp
 
     spec = {"name": "lr", "base": {**LOGREG, "epochs": 1},
             "space": {"lr": {"grid": [0.3, 0.1, 0.01, 0.001]}}}
+    handler = signal.getsignal(signal.SIGINT)
     frame = minidl.tune.sweep(spec, out=tmp_path / "lr")
+    assert signal.getsignal(signal.SIGINT) is handler  # Ray Tune's own Ctrl-C handler does not outlive the sweep
     sweep_dir = Path(frame.attrs["sweep_dir"])
     assert sweep_dir == tmp_path / "lr"
     rows = frame.to_dict("records")

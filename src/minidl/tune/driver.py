@@ -32,7 +32,9 @@ import datetime as _dt
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -121,6 +123,26 @@ def run_sweep(spec: SweepSpec | Mapping[str, Any] | str | os.PathLike | None = N
         state = {"minidl_version": __version__, "spec": spec.to_dict(), "sessions": []}
         A.write_json(sweep_dir / SWEEP_JSON, state)
 
+    with _sigint_kept():
+        return _run_session(spec, sweep_dir, state, resume is not None, address, verbose, stream)
+
+
+@contextlib.contextmanager
+def _sigint_kept() -> Iterator[None]:
+    """Ray Tune installs its own Ctrl-C handler (the first Ctrl-C stops the sweep gracefully) and leaves it in
+    place when the sweep returns; put the caller's back, so a later Ctrl-C in the same script or notebook is an
+    ordinary KeyboardInterrupt again."""
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run_session(spec: SweepSpec, sweep_dir: Path, state: dict[str, Any], resuming: bool, address: str | None,
+                 verbose: int, stream: TextIO) -> SweepResult:
+    """One Ray session of the sweep: run (or resume) the trials, then write the results."""
     import ray
 
     started, where = _connect(address, spec, verbose)
@@ -129,7 +151,7 @@ def run_sweep(spec: SweepSpec | Mapping[str, Any] | str | os.PathLike | None = N
     state["sessions"].append(session)
     try:
         A.write_json(sweep_dir / SWEEP_JSON, state)
-        tuner, restored = _tuner(spec, sweep_dir, resume is not None, verbose)
+        tuner, restored = _tuner(spec, sweep_dir, resuming, verbose)
         verb = "resuming" if restored else "running"
         print(f"minidl sweep: {verb} {spec.name!r}: {_plan(spec)} on {where}\nsweep directory: {sweep_dir}",
               file=stream, flush=True)
