@@ -202,15 +202,19 @@ def test_a_ctrl_c_swallowed_by_a_finalizer_is_delivered_after_it(capfd):
             raise KeyboardInterrupt
 
     delivered = 0
-    with _interrupts_not_lost():
-        for _ in range(30):
-            try:
-                Finalized()  # dropped at once: its __del__ raises into sys.unraisablehook
-                deadline = time.monotonic() + 2
-                while time.monotonic() < deadline:
-                    time.sleep(0.001)
-            except KeyboardInterrupt:
-                delivered += 1
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at the command's start-up
+    try:
+        with _interrupts_not_lost():
+            for _ in range(30):
+                try:
+                    Finalized()  # dropped at once: its __del__ raises into sys.unraisablehook
+                    deadline = time.monotonic() + 2
+                    while time.monotonic() < deadline:
+                        time.sleep(0.001)
+                except KeyboardInterrupt:
+                    delivered += 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert delivered == 30
     assert "Exception ignored" not in capfd.readouterr().err
 
