@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
-import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -35,6 +34,7 @@ from typing import Any, TextIO
 
 from .. import random as mrandom
 from .._atomic import atomic_write_text, remove_stale_temps
+from .._sigint import sigint_handler
 from .._version import __version__
 from ..distributed import rank_and_size
 from ..errors import NumericalError
@@ -469,33 +469,31 @@ def train_run(cfg: RunConfig, resume_from: Path | None = None, *, progress: bool
         if done >= cfg.epochs:
             print(f"the run has already trained {done} of {cfg.epochs} epochs; pass --epochs N (N > {done}) "
                   "to train longer. Rewriting its results.", file=out)
-    previous = _install_sigint(stop.handler)
     start = time.perf_counter()
-    try:
-        history = trainer.fit(trained, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
-                              scheduler=scheduler, epochs=cfg.epochs, callbacks=run_callbacks, resume=resume_from,
-                              checkpoint=ckpt)
-    except NumericalError as e:  # the epoch's metrics so far, and what happened, stay in the run directory
-        if writer:
-            A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
-            atomic_write_text(run_dir / "error.txt", f"{e}\n")
-        kept = f"; the last good checkpoint is {ckpt}" if ckpt.is_file() else "; no epoch had finished"
-        raise NumericalError(f"{e}{kept}") from None
-    except KeyboardInterrupt as e:
-        clean = isinstance(e, _CleanStop)
-        if clean:  # stopped at a batch boundary: this exact point can be resumed
-            try:
-                trainer.save_checkpoint(ckpt)
-            except KeyboardInterrupt:  # a second Ctrl-C during that write: the previous checkpoint stays
-                clean = False
-        saved_epochs = _saved_epochs(ckpt)
-        with contextlib.suppress(KeyboardInterrupt):
+    with sigint_handler(stop.handler):
+        try:
+            history = trainer.fit(trained, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
+                                  scheduler=scheduler, epochs=cfg.epochs, callbacks=run_callbacks, resume=resume_from,
+                                  checkpoint=ckpt)
+        except NumericalError as e:  # the epoch's metrics so far, and what happened, stay in the run directory
             if writer:
                 A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
-        raise TrainingInterrupted(run_dir, ckpt if saved_epochs is not None else None, trainer.epoch,
-                                  len(trainer.history.loss), saved_epochs, clean, cfg.epochs) from None
-    finally:
-        _restore_sigint(previous)
+                atomic_write_text(run_dir / "error.txt", f"{e}\n")
+            kept = f"; the last good checkpoint is {ckpt}" if ckpt.is_file() else "; no epoch had finished"
+            raise NumericalError(f"{e}{kept}") from None
+        except KeyboardInterrupt as e:
+            clean = isinstance(e, _CleanStop)
+            if clean:  # stopped at a batch boundary: this exact point can be resumed
+                try:
+                    trainer.save_checkpoint(ckpt)
+                except KeyboardInterrupt:  # a second Ctrl-C during that write: the previous checkpoint stays
+                    clean = False
+            saved_epochs = _saved_epochs(ckpt)
+            with contextlib.suppress(KeyboardInterrupt):
+                if writer:
+                    A.write_metrics(run_dir, trainer.history, trainer.batches_per_epoch)
+            raise TrainingInterrupted(run_dir, ckpt if saved_epochs is not None else None, trainer.epoch,
+                                      len(trainer.history.loss), saved_epochs, clean, cfg.epochs) from None
     elapsed = time.perf_counter() - start
 
     if writer:
@@ -549,14 +547,3 @@ def _print_result(out: TextIO, run_dir: Path, m: dict[str, Any], elapsed: float)
     print(f"report: {run_dir / 'report.html'}", file=out, flush=True)
 
 
-def _install_sigint(handler: Any) -> Any:
-    """Install ``handler`` for SIGINT when possible (only the main thread may); return the previous one."""
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: a plain KeyboardInterrupt still keeps the epoch checkpoint
-        return None
-
-
-def _restore_sigint(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)

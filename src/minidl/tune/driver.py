@@ -32,9 +32,7 @@ import datetime as _dt
 import logging
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from .._atomic import atomic_write_text
+from .._sigint import sigint_handler
 from .._version import __version__
 from ..errors import ConfigError
 from ..report._util import fmt_duration
@@ -123,21 +122,8 @@ def run_sweep(spec: SweepSpec | Mapping[str, Any] | str | os.PathLike | None = N
         state = {"minidl_version": __version__, "spec": spec.to_dict(), "sessions": []}
         A.write_json(sweep_dir / SWEEP_JSON, state)
 
-    with _sigint_kept():
+    with sigint_handler():  # Ray Tune's own Ctrl-C handler must not outlive the sweep
         return _run_session(spec, sweep_dir, state, resume is not None, address, verbose, stream)
-
-
-@contextlib.contextmanager
-def _sigint_kept() -> Iterator[None]:
-    """Ray Tune installs its own Ctrl-C handler (the first Ctrl-C stops the sweep gracefully) and leaves it in
-    place when the sweep returns; put the caller's back, so a later Ctrl-C in the same script or notebook is an
-    ordinary KeyboardInterrupt again."""
-    previous = signal.getsignal(signal.SIGINT)
-    try:
-        yield
-    finally:
-        if previous is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, previous)
 
 
 def _run_session(spec: SweepSpec, sweep_dir: Path, state: dict[str, Any], resuming: bool, address: str | None,
